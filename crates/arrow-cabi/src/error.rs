@@ -130,11 +130,6 @@ impl<'a> Path<'a> {
     pub(crate) fn invalid(&self, message: impl Into<String>) -> Error {
         Error::Invalid { path: self.to_string(), message: message.into() }
     }
-
-    /// How many steps lie below the root.
-    pub(crate) fn depth(&self) -> usize {
-        self.parent.map_or(0, |parent| parent.depth() + 1)
-    }
 }
 
 impl fmt::Display for Path<'_> {
@@ -161,7 +156,6 @@ mod tests {
         let dictionary = children.field("dictionary");
         let error = dictionary.field("format").invalid("unknown format string 'q'");
         assert_eq!(error.to_string(), "schema.children[2].dictionary.format: unknown format string 'q'");
-        assert_eq!(dictionary.depth(), 2);
     }
 
     #[test]

@@ -1,0 +1,250 @@
+//! Array import: a foreign `ArrowArray` tree read as `ArrayData` whose buffers point at the producer's
+//! memory.
+//!
+//! Every imported buffer holds one [`Owner`] through an `Arc`; the owner holds the moved-in base struct
+//! and calls its `release` when the last buffer is dropped, so the producer's release runs exactly once.
+//! Buffers are copied only when under-aligned for their element type.
+
+use std::ffi::c_void;
+use std::ptr::NonNull;
+use std::sync::Arc;
+
+use arrow_buffer::{BooleanBuffer, Buffer, MutableBuffer, NullBuffer};
+use arrow_cabi_sys::ArrowArray;
+use arrow_data::{ArrayData, ArrayDataBuilder};
+use arrow_schema::DataType;
+
+use super::validate::{self, Validation};
+use crate::error::{Path, Result};
+use crate::layout::{self, Buffer as Slot};
+use crate::schema::MAX_DEPTH;
+
+/// Owns a moved-in base `ArrowArray`; dropping it calls the producer's `release` once.
+#[derive(Debug)]
+pub(crate) struct Owner(ArrowArray);
+
+// SAFETY: the interface lets an array be released from any thread, and the owner only reads the
+// struct (to find buffers) before its single release in `Drop`.
+unsafe impl Send for Owner {}
+// SAFETY: as above; shared access never mutates the struct.
+unsafe impl Sync for Owner {}
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        if let Some(release) = self.0.release {
+            // SAFETY: the owner holds the only copy of the moved-in struct; release runs once.
+            unsafe { release(&mut self.0) };
+        }
+    }
+}
+
+impl std::panic::RefUnwindSafe for Owner {}
+
+/// Imports `array` (moved in) as data of type `data_type`, checked at `validation`.
+///
+/// # Safety
+/// `array` is released or follows the C Data Interface: each pointer reachable from it valid, and each
+/// buffer at least as long as its length, offset and (for variable-size data) offsets imply.
+pub(crate) unsafe fn import_array(
+    array: ArrowArray,
+    data_type: &DataType,
+    validation: Validation,
+) -> Result<ArrayData> {
+    let path = Path::root("array");
+    if array.release.is_none() {
+        return Err(path.invalid("the array is released (its release callback is NULL)"));
+    }
+    let owner = Arc::new(Owner(array));
+    let importer = Importer { owner: &owner, validation };
+    // SAFETY: forwarded from the caller; `owner.0` stays alive (and unreleased) while buffers use it.
+    let data = unsafe { importer.node(&owner.0, data_type, &path, 0)? };
+    if validation == Validation::Full {
+        data.validate_full().map_err(|e| path.invalid(e.to_string()))?;
+    }
+    Ok(data)
+}
+
+struct Importer<'a> {
+    owner: &'a Arc<Owner>,
+    validation: Validation,
+}
+
+impl Importer<'_> {
+    /// # Safety
+    /// As [`import_array`], for `array` and everything below it.
+    unsafe fn node(&self, array: &ArrowArray, data_type: &DataType, path: &Path<'_>, depth: usize) -> Result<ArrayData> {
+        if depth > MAX_DEPTH {
+            return Err(path.invalid(format!("nesting deeper than {MAX_DEPTH} levels")));
+        }
+        if array.release.is_none() {
+            return Err(path.invalid("the array is released (its release callback is NULL)"));
+        }
+        let shape = validate::shape(array, data_type, path)?;
+        let layout = layout::layout(data_type);
+        // SAFETY: `shape` checked that `buffers` holds `n_buffers` entries.
+        let pointers: &[*const c_void] = unsafe { raw_slice(array.buffers, shape.n_buffers) };
+
+        let extent = shape.offset + shape.length;
+        let mut buffers = Vec::with_capacity(shape.n_buffers);
+        let mut nulls = None;
+        let mut last_offset = 0usize;
+        for (index, slot) in layout.buffers.iter().enumerate() {
+            let buffer_path = path.index("buffers", index);
+            let pointer = pointers[index].cast::<u8>();
+            match *slot {
+                Slot::Validity => {
+                    nulls = self.validity(pointer, &shape, &buffer_path)?;
+                    continue;
+                }
+                Slot::Offsets(width) => {
+                    let count = if extent == 0 && pointer.is_null() { 0 } else { extent + 1 };
+                    // SAFETY: per the caller the offsets buffer holds `extent + 1` offsets.
+                    let buffer = unsafe { self.buffer(pointer, count * width, width, &buffer_path)? };
+                    let buffer = if count == 0 { zero_offsets(width) } else { buffer };
+                    last_offset = validate::offsets(&buffer, width, shape.offset, shape.length, self.validation, &buffer_path)?;
+                    buffers.push(buffer);
+                }
+                Slot::Values => {
+                    // SAFETY: per the caller the values buffer covers the last offset.
+                    buffers.push(unsafe { self.buffer(pointer, last_offset, 1, &buffer_path)? });
+                }
+                Slot::Bits => {
+                    // SAFETY: per the caller the bitmap covers `extent` bits.
+                    buffers.push(unsafe { self.buffer(pointer, extent.div_ceil(8), 1, &buffer_path)? });
+                }
+                Slot::Fixed(width) => {
+                    // SAFETY: per the caller the buffer holds `extent` elements.
+                    buffers.push(unsafe { self.buffer(pointer, extent * width, width.min(16), &buffer_path)? });
+                }
+                Slot::Data => {
+                    let element = match data_type {
+                        DataType::Dictionary(key, _) => key,
+                        other => other,
+                    };
+                    let width = layout::fixed_width(element).unwrap_or(0);
+                    let align = if width.is_power_of_two() { width.min(16) } else { 1 };
+                    // SAFETY: per the caller the buffer holds `extent` elements.
+                    buffers.push(unsafe { self.buffer(pointer, extent * width, align, &buffer_path)? });
+                }
+            }
+        }
+        if layout.variadic {
+            // SAFETY: `pointers` has `n_buffers` entries; the variadic ones follow the fixed ones.
+            unsafe { self.variadic(&pointers[layout.buffers.len()..], &mut buffers, path)? };
+        }
+
+        let mut child_data = Vec::with_capacity(shape.n_children);
+        for (index, child_field) in layout::child_fields(data_type).into_iter().enumerate() {
+            let child_path = path.index("children", index);
+            // SAFETY: `shape` checked `children` is non-NULL; per the caller it holds `n_children` pointers.
+            let child = unsafe { *array.children.add(index) };
+            if child.is_null() {
+                return Err(child_path.invalid("NULL child pointer"));
+            }
+            // SAFETY: non-NULL, and valid per the caller.
+            let child = unsafe { &*child };
+            // SAFETY: forwarded from the caller.
+            child_data.push(unsafe { self.node(child, child_field.data_type(), &child_path, depth + 1)? });
+        }
+        if let DataType::Dictionary(_, values) = data_type {
+            // SAFETY: `shape` checked the dictionary pointer is non-NULL for dictionary types.
+            let dictionary = unsafe { &*array.dictionary };
+            // SAFETY: forwarded from the caller.
+            child_data.push(unsafe { self.node(dictionary, values, &path.field("dictionary"), depth + 1)? });
+        }
+
+        let builder = ArrayDataBuilder::new(data_type.clone())
+            .len(shape.length)
+            .offset(shape.offset)
+            .nulls(nulls)
+            .buffers(buffers)
+            .child_data(child_data);
+        // SAFETY: the structure was checked above and, below, `validate` (O(1) per buffer) checks the
+        // sizes and child lengths that arrow-rs's array types rely on before anything reads the data.
+        let data = unsafe { builder.build_unchecked() };
+        data.validate().map_err(|e| path.invalid(e.to_string()))?;
+        Ok(data)
+    }
+
+    /// The validity bitmap, or `None` when the array has no nulls.
+    fn validity(&self, pointer: *const u8, shape: &validate::Shape, path: &Path<'_>) -> Result<Option<NullBuffer>> {
+        if shape.null_count == Some(0) {
+            return Ok(None);
+        }
+        if pointer.is_null() {
+            return match shape.null_count {
+                None => Ok(None),
+                Some(count) => Err(path.invalid(format!("NULL validity bitmap, but null_count is {count}"))),
+            };
+        }
+        let extent = shape.offset + shape.length;
+        // SAFETY: per `import_array`'s caller the bitmap covers `extent` bits.
+        let bitmap = unsafe { self.buffer(pointer, extent.div_ceil(8), 1, path)? };
+        let bits = BooleanBuffer::new(bitmap, shape.offset, shape.length);
+        Ok(Some(match shape.null_count {
+            // SAFETY: a producer-stated count is trusted at this level; full validation recounts.
+            Some(count) if self.validation != Validation::Full => unsafe { NullBuffer::new_unchecked(bits, count) },
+            _ => NullBuffer::new(bits),
+        })
+        .filter(|nulls| nulls.null_count() > 0))
+    }
+
+    /// The data buffers of a view array and their sizes buffer.
+    ///
+    /// # Safety
+    /// `pointers` are the view array's buffers after the fixed ones, valid as [`import_array`] says.
+    unsafe fn variadic(&self, pointers: &[*const c_void], buffers: &mut Vec<Buffer>, path: &Path<'_>) -> Result<()> {
+        let Some((&sizes_pointer, data)) = pointers.split_last() else {
+            return Err(path.field("n_buffers").invalid("a view array needs its variadic sizes buffer"));
+        };
+        let sizes_path = path.index("buffers", pointers.len() + 1);
+        // SAFETY: per the caller the sizes buffer holds one int64 per data buffer.
+        let sizes = unsafe { self.buffer(sizes_pointer.cast(), data.len() * 8, 8, &sizes_path)? };
+        for (index, (&pointer, size)) in data.iter().zip(sizes.typed_data::<i64>()).enumerate() {
+            let buffer_path = path.index("buffers", index + 2);
+            let size = usize::try_from(*size)
+                .map_err(|_| sizes_path.invalid(format!("negative size {size} for variadic buffer {index}")))?;
+            // SAFETY: per the caller the buffer holds `size` bytes.
+            buffers.push(unsafe { self.buffer(pointer.cast(), size, 1, &buffer_path)? });
+        }
+        Ok(())
+    }
+
+    /// Wraps `len` bytes at `pointer` as a buffer kept alive by the owner, or copies them when the
+    /// pointer is not aligned to `align`. NULL is accepted only for an empty buffer.
+    ///
+    /// # Safety
+    /// `pointer` is NULL or valid for reads of `len` bytes for as long as the owner is unreleased.
+    unsafe fn buffer(&self, pointer: *const u8, len: usize, align: usize, path: &Path<'_>) -> Result<Buffer> {
+        let Some(pointer) = NonNull::new(pointer.cast_mut()) else {
+            return if len == 0 {
+                Ok(MutableBuffer::new(0).into())
+            } else {
+                Err(path.invalid(format!("NULL, but {len} bytes are required")))
+            };
+        };
+        if pointer.as_ptr() as usize % align.max(1) != 0 {
+            // SAFETY: per the caller the bytes are readable; the copy is aligned by arrow's allocator.
+            return Ok(Buffer::from_slice_ref(unsafe { std::slice::from_raw_parts(pointer.as_ptr(), len) }));
+        }
+        // SAFETY: per the caller the bytes stay valid until the owner (held by the buffer) releases them.
+        Ok(unsafe { Buffer::from_custom_allocation(pointer, len, self.owner.clone()) })
+    }
+}
+
+/// A single zero offset, standing in for the NULL offsets buffer a producer may give an empty array.
+fn zero_offsets(width: usize) -> Buffer {
+    MutableBuffer::from_len_zeroed(width).into()
+}
+
+/// The `len` entries at `pointer` (NULL only when `len` is 0).
+///
+/// # Safety
+/// `pointer` is valid for reads of `len` entries for `'a`, or `len` is 0.
+unsafe fn raw_slice<'a, T>(pointer: *const T, len: usize) -> &'a [T] {
+    if len == 0 {
+        return &[];
+    }
+    // SAFETY: per the caller.
+    unsafe { std::slice::from_raw_parts(pointer, len) }
+}

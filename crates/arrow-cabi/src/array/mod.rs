@@ -1,0 +1,214 @@
+//! `ArrowArray`: the owned struct [`FFI_ArrowArray`], export of arrow-rs arrays and validated import.
+
+mod export;
+mod import;
+mod validate;
+
+use arrow_array::{make_array, ArrayRef};
+use arrow_cabi_sys::ArrowArray;
+use arrow_data::ArrayData;
+use arrow_schema::{ArrowError, DataType, Field};
+
+use crate::error::Result;
+use crate::schema::FFI_ArrowSchema;
+pub use validate::Validation;
+
+/// An owned `ArrowArray`: released when dropped, unless it was moved out or is already released.
+///
+/// `#[repr(transparent)]` over [`arrow_cabi_sys::ArrowArray`], so a pointer to it can be handed to C as
+/// a `struct ArrowArray*`. Made by export ([`FFI_ArrowArray::new`]), filled by a producer through
+/// [`as_mut_ptr`](Self::as_mut_ptr) on an [`empty`](Self::empty) one, or moved in with
+/// [`from_raw`](Self::from_raw). Every value of this type is released or follows the C Data Interface.
+#[allow(non_camel_case_types)]
+#[repr(transparent)]
+#[derive(Debug)]
+pub struct FFI_ArrowArray(ArrowArray);
+
+// SAFETY: the interface lets an array be released from any thread, and this type never shares the
+// struct while it is being mutated.
+unsafe impl Send for FFI_ArrowArray {}
+// SAFETY: shared references only read the struct.
+unsafe impl Sync for FFI_ArrowArray {}
+
+impl FFI_ArrowArray {
+    /// Exports `data` without copying its buffers: one heap block per node plus its pointer arrays.
+    /// The export keeps `data`'s buffers alive until the consumer releases it.
+    pub fn new(data: &ArrayData) -> Self {
+        FFI_ArrowArray(export::export_array(data))
+    }
+
+    /// A released array, for a producer to fill through [`as_mut_ptr`](Self::as_mut_ptr). Free.
+    pub const fn empty() -> Self {
+        FFI_ArrowArray(ArrowArray::EMPTY)
+    }
+
+    /// Moves the array out of `array`, leaving it released (its `release` set to NULL), as the
+    /// interface defines a move. Costs one 80-byte copy.
+    ///
+    /// # Safety
+    /// `array` is non-NULL, aligned, valid for reads and writes, and points to a released array or one
+    /// that follows the C Data Interface: every pointer reachable from it valid, and each buffer at least
+    /// as long as the lengths, offsets and (for variable-size data) offsets imply, until its `release`.
+    pub unsafe fn from_raw(array: *mut FFI_ArrowArray) -> Self {
+        // SAFETY: per the caller, `array` is valid for reads and writes.
+        unsafe { std::ptr::replace(array, Self::empty()) }
+    }
+
+    /// Wraps a raw struct, taking over its release.
+    ///
+    /// # Safety
+    /// As [`from_raw`](Self::from_raw): `raw` is released or follows the C Data Interface.
+    pub unsafe fn from_sys(raw: ArrowArray) -> Self {
+        FFI_ArrowArray(raw)
+    }
+
+    /// The raw struct, for reading its fields.
+    pub fn as_sys(&self) -> &ArrowArray {
+        &self.0
+    }
+
+    /// A pointer to hand to C: to a producer that fills this (empty) array, or to a consumer that moves
+    /// it out. Whoever writes through it must leave a released or valid array behind.
+    pub fn as_mut_ptr(&mut self) -> *mut ArrowArray {
+        &mut self.0
+    }
+
+    /// Gives up ownership: the raw struct, which the caller must now release.
+    pub fn into_sys(self) -> ArrowArray {
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again, so the struct is moved exactly once.
+        unsafe { std::ptr::read(&this.0) }
+    }
+
+    /// Whether the array is released (its `release` is NULL).
+    pub fn is_released(&self) -> bool {
+        self.0.release.is_none()
+    }
+
+    /// The length in elements (0 if negative).
+    pub fn len(&self) -> usize {
+        usize::try_from(self.0.length).unwrap_or(0)
+    }
+
+    /// Whether the length is 0.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The offset in elements (0 if negative).
+    pub fn offset(&self) -> usize {
+        usize::try_from(self.0.offset).unwrap_or(0)
+    }
+
+    /// The null count; 0 when the producer did not compute it (-1).
+    pub fn null_count(&self) -> usize {
+        self.null_count_opt().unwrap_or(0)
+    }
+
+    /// The null count, or `None` when the producer did not compute it (-1).
+    pub fn null_count_opt(&self) -> Option<usize> {
+        usize::try_from(self.0.null_count).ok()
+    }
+
+    /// The number of buffers (0 if negative).
+    pub fn num_buffers(&self) -> usize {
+        usize::try_from(self.0.n_buffers).unwrap_or(0)
+    }
+
+    /// The pointer of buffer `index`, or NULL past the end.
+    pub fn buffer(&self, index: usize) -> *const u8 {
+        if index >= self.num_buffers() || self.0.buffers.is_null() {
+            return std::ptr::null();
+        }
+        // SAFETY: the type's invariant: `buffers` holds `n_buffers` pointers.
+        unsafe { *self.0.buffers.add(index) }.cast()
+    }
+
+    /// The number of children (0 if negative).
+    pub fn num_children(&self) -> usize {
+        usize::try_from(self.0.n_children).unwrap_or(0)
+    }
+
+    /// The child at `index`, or `None` past the end or where the pointer is NULL.
+    pub fn child(&self, index: usize) -> Option<&FFI_ArrowArray> {
+        if index >= self.num_children() || self.0.children.is_null() {
+            return None;
+        }
+        // SAFETY: the type's invariant: `children` holds `n_children` pointers, each NULL or to an array
+        // as valid as this one; `FFI_ArrowArray` is `repr(transparent)` over `ArrowArray`.
+        unsafe { (*self.0.children.add(index)).cast::<FFI_ArrowArray>().as_ref() }
+    }
+
+    /// The dictionary values, for a dictionary-encoded array.
+    pub fn dictionary(&self) -> Option<&FFI_ArrowArray> {
+        // SAFETY: the type's invariant, as in `child`.
+        unsafe { self.0.dictionary.cast::<FFI_ArrowArray>().as_ref() }
+    }
+}
+
+impl Drop for FFI_ArrowArray {
+    fn drop(&mut self) {
+        if let Some(release) = self.0.release {
+            // SAFETY: an unreleased array's release is the producer's and may be called once.
+            unsafe { release(&mut self.0) };
+        }
+    }
+}
+
+/// Imports `array` as `data_type`, checked at `validation`; zero-copy (see the crate docs).
+///
+/// Cost: O(1) per buffer and node below [`Validation::Full`], O(data) at it.
+pub fn import_array_data(array: FFI_ArrowArray, data_type: &DataType, validation: Validation) -> Result<ArrayData> {
+    // SAFETY: the invariant of `FFI_ArrowArray`: released (refused first) or valid per the interface.
+    unsafe { import::import_array(array.into_sys(), data_type, validation) }
+}
+
+/// Imports `array` as `data_type` with only the structural checks (no `ArrayData::validate`).
+///
+/// Same cost as [`Validation::Minimal`] minus arrow-rs's O(1) size checks.
+///
+/// # Safety
+/// The array follows the C Data Interface *and* is internally consistent for `data_type`: every buffer
+/// as long as its type, length and offsets require, every offset in range, UTF-8 where required, union
+/// ids and run ends valid, as arrow-rs's `ArrayData::validate_full` would accept.
+pub unsafe fn import_array_data_unchecked(array: FFI_ArrowArray, data_type: &DataType) -> Result<ArrayData> {
+    // SAFETY: as `import_array_data`; the stronger caller guarantee makes skipping validation sound.
+    unsafe { import::import_array(array.into_sys(), data_type, Validation::Minimal) }
+}
+
+/// Imports an array and its schema as a field and an [`ArrayRef`]: the usual one-call import.
+pub fn import_array(array: FFI_ArrowArray, schema: &FFI_ArrowSchema, validation: Validation) -> Result<(Field, ArrayRef)> {
+    let field = Field::try_from(schema)?;
+    let data = import_array_data(array, field.data_type(), validation)?;
+    Ok((field, make_array(data)))
+}
+
+/// Exports an array with its field (name, nullability and metadata, extension types included).
+pub fn export_array(array: &dyn arrow_array::Array, field: &Field) -> Result<(FFI_ArrowArray, FFI_ArrowSchema)> {
+    let schema = FFI_ArrowSchema::try_from(field)?;
+    Ok((FFI_ArrowArray::new(&array.to_data()), schema))
+}
+
+/// Exports `data` with a schema of its bare data type. The arrow-rs `to_ffi`.
+pub fn to_ffi(data: &ArrayData) -> Result<(FFI_ArrowArray, FFI_ArrowSchema), ArrowError> {
+    Ok((FFI_ArrowArray::new(data), FFI_ArrowSchema::try_from(data.data_type())?))
+}
+
+/// Imports an array described by `schema`, at the default validation level. The arrow-rs `from_ffi`.
+///
+/// # Safety
+/// None beyond the types' invariants; `unsafe` only to keep arrow-rs's signature. Both structs are
+/// checked, and a malformed one is an `Err`.
+pub unsafe fn from_ffi(array: FFI_ArrowArray, schema: &FFI_ArrowSchema) -> Result<ArrayData, ArrowError> {
+    let data_type = DataType::try_from(schema)?;
+    Ok(import_array_data(array, &data_type, Validation::Default)?)
+}
+
+/// Imports an array of a known data type, at the default validation level. The arrow-rs
+/// `from_ffi_and_data_type`.
+///
+/// # Safety
+/// As [`from_ffi`].
+pub unsafe fn from_ffi_and_data_type(array: FFI_ArrowArray, data_type: DataType) -> Result<ArrayData, ArrowError> {
+    Ok(import_array_data(array, &data_type, Validation::Default)?)
+}

@@ -1,0 +1,161 @@
+//! The validation levels of import, and the checks of a foreign array node that need no pointer reads.
+#![forbid(unsafe_code)]
+
+use arrow_buffer::Buffer;
+use arrow_cabi_sys::ArrowArray;
+use arrow_schema::DataType;
+
+use crate::error::{Path, Result};
+use crate::layout;
+
+/// How much of a foreign array import checks, as nanoarrow names the levels.
+///
+/// Every level checks the structure (lengths, offsets, counts of buffers and children, NULL pointers)
+/// and, through arrow-rs's `ArrayData::validate`, the buffer sizes and child lengths that arrow-rs's
+/// array types rely on. Skipping even that is possible only through the `unsafe` unchecked imports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Validation {
+    /// Structure and sizes derived from lengths; O(1) per buffer.
+    Minimal,
+    /// Also the first and last offset of every offsets buffer (non-negative, in order); O(1) per buffer.
+    #[default]
+    Default,
+    /// Also everything arrow-rs's `ArrayData::validate_full` checks: every offset, UTF-8, union type ids
+    /// and offsets, run ends, dictionary keys, and the null counts; O(data).
+    Full,
+}
+
+/// The checked numbers of one foreign node.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Shape {
+    pub length: usize,
+    pub offset: usize,
+    /// `None` when the producer did not compute it (-1).
+    pub null_count: Option<usize>,
+    pub n_buffers: usize,
+    pub n_children: usize,
+}
+
+/// Checks what can be checked of `array` without reading through its pointers: signs, counts against
+/// `data_type`'s layout, and that the pointer arrays it needs are non-NULL.
+pub(crate) fn shape(array: &ArrowArray, data_type: &DataType, path: &Path<'_>) -> Result<Shape> {
+    let non_negative = |value: i64, name: &'static str| {
+        usize::try_from(value).map_err(|_| path.field(name).invalid(format!("negative: {value}")))
+    };
+    let length = non_negative(array.length, "length")?;
+    let offset = non_negative(array.offset, "offset")?;
+    if length.checked_add(offset).is_none_or(|extent| extent > i64::MAX as usize) {
+        return Err(path.invalid(format!("offset {offset} + length {length} overflows")));
+    }
+    let null_count = match array.null_count {
+        -1 => None,
+        count => Some(non_negative(count, "null_count")?),
+    };
+    if let Some(count) = null_count.filter(|&count| count > length) {
+        return Err(path.field("null_count").invalid(format!("{count} nulls in {length} elements")));
+    }
+    let n_buffers = non_negative(array.n_buffers, "n_buffers")?;
+    let n_children = non_negative(array.n_children, "n_children")?;
+
+    let layout = layout::layout(data_type);
+    let fixed = layout.buffers.len();
+    let buffers_fit = match data_type {
+        // Arrow C++ still accepts the legacy single (NULL) buffer of the null type.
+        DataType::Null => n_buffers <= 1,
+        _ if layout.variadic => n_buffers > fixed,
+        _ => n_buffers == fixed,
+    };
+    if !buffers_fit {
+        let wanted = if layout.variadic { format!("at least {}", fixed + 1) } else { fixed.to_string() };
+        return Err(path.field("n_buffers").invalid(format!("{n_buffers}, but {data_type} needs {wanted}")));
+    }
+    let needs_children = layout::child_fields(data_type).len();
+    if n_children != needs_children {
+        return Err(path
+            .field("n_children")
+            .invalid(format!("{n_children}, but {data_type} needs {needs_children}")));
+    }
+    if matches!(data_type, DataType::Union(..)) && null_count.unwrap_or(0) != 0 {
+        return Err(path.field("null_count").invalid("a union has no validity, so its null_count must be 0"));
+    }
+    if n_buffers > 0 && array.buffers.is_null() {
+        return Err(path.field("buffers").invalid(format!("NULL, but n_buffers is {n_buffers}")));
+    }
+    if n_children > 0 && array.children.is_null() {
+        return Err(path.field("children").invalid(format!("NULL, but n_children is {n_children}")));
+    }
+    let is_dictionary = matches!(data_type, DataType::Dictionary(..));
+    match (is_dictionary, array.dictionary.is_null()) {
+        (true, true) => return Err(path.field("dictionary").invalid("NULL, but the type is a dictionary")),
+        (false, false) => {
+            return Err(path.field("dictionary").invalid(format!("set, but {data_type} is not a dictionary")))
+        }
+        _ => {}
+    }
+    Ok(Shape { length, offset, null_count, n_buffers, n_children })
+}
+
+/// Checks an offsets buffer holding `offset + length + 1` offsets of `width` bytes and returns the last
+/// one, which is how many bytes (or child elements) the array spans. The last offset is always checked
+/// to be non-negative; from [`Validation::Default`] up, the first must be too and no greater than the last.
+pub(crate) fn offsets(
+    buffer: &Buffer,
+    width: usize,
+    offset: usize,
+    length: usize,
+    validation: Validation,
+    path: &Path<'_>,
+) -> Result<usize> {
+    let read = |index: usize| -> i64 {
+        let at = index * width;
+        match buffer.get(at..at + width) {
+            Some(&[a, b, c, d]) => i32::from_ne_bytes([a, b, c, d]).into(),
+            Some(bytes) => bytes.try_into().map_or(0, i64::from_ne_bytes),
+            None => 0,
+        }
+    };
+    let (first, last) = (read(offset), read(offset + length));
+    let last_usize = usize::try_from(last).map_err(|_| path.invalid(format!("negative last offset {last}")))?;
+    if validation != Validation::Minimal && (first < 0 || first > last) {
+        return Err(path.invalid(format!("first offset {first} is negative or past the last offset {last}")));
+    }
+    Ok(last_usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn array(length: i64, offset: i64, null_count: i64, n_buffers: i64) -> ArrowArray {
+        ArrowArray { length, offset, null_count, n_buffers, ..ArrowArray::EMPTY }
+    }
+
+    #[test]
+    fn shape_errors_name_the_field() {
+        let root = Path::root("array");
+        let cases = [
+            (array(-1, 0, 0, 2), "array.length: negative: -1"),
+            (array(1, -3, 0, 2), "array.offset: negative: -3"),
+            (array(1, 0, -2, 2), "array.null_count: negative: -2"),
+            (array(1, 0, 2, 2), "array.null_count: 2 nulls in 1 elements"),
+            (array(1, 0, 0, 3), "array.n_buffers: 3, but Int32 needs 2"),
+            (array(1, 0, 0, 2), "array.buffers: NULL, but n_buffers is 2"),
+        ];
+        for (array, message) in cases {
+            let error = shape(&array, &DataType::Int32, &root).unwrap_err();
+            assert_eq!(error.to_string(), message);
+        }
+    }
+
+    #[test]
+    fn offsets_report_the_last_and_check_the_first() {
+        let root = Path::root("array");
+        let buffer = Buffer::from_vec(vec![0i32, 3, 5, 2]);
+        assert_eq!(offsets(&buffer, 4, 0, 2, Validation::Default, &root).unwrap(), 5);
+        // first (5) past last (2): caught from the default level up
+        assert!(offsets(&buffer, 4, 2, 1, Validation::Default, &root).is_err());
+        assert_eq!(offsets(&buffer, 4, 2, 1, Validation::Minimal, &root).unwrap(), 2);
+        let negative = Buffer::from_vec(vec![0i64, -4]);
+        assert!(offsets(&negative, 8, 0, 1, Validation::Minimal, &root).is_err());
+    }
+}

@@ -1,0 +1,133 @@
+//! One table: the buffers of each physical layout in C Data Interface order, and how big each one is.
+//!
+//! Export and import both read this table, so the two cannot disagree about which buffer comes where.
+#![forbid(unsafe_code)]
+
+use arrow_schema::{DataType, FieldRef, IntervalUnit, UnionMode};
+
+/// What one buffer of a layout holds, and so how its byte length follows from the array's extent
+/// (`offset + length` elements).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Buffer {
+    /// The validity bitmap; may be NULL when the array has no nulls.
+    Validity,
+    /// Bit-packed boolean values.
+    Bits,
+    /// `width` bytes per element: union type ids and offsets, views, list-view offsets and sizes.
+    Fixed(usize),
+    /// [`fixed_width`] bytes per element: primitive values, decimals, fixed-size binary, dictionary keys.
+    Data,
+    /// `width`-byte offsets, one more than there are elements.
+    Offsets(usize),
+    /// The values of a variable-size binary or utf8 array; its length is the last offset.
+    Values,
+}
+
+/// The buffers of a layout, in the order the C Data Interface lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Layout {
+    /// The fixed buffers.
+    pub buffers: &'static [Buffer],
+    /// Binary and utf8 views: after the fixed buffers come any number of data buffers, then one
+    /// buffer of their `int64` sizes (an extra the C ABI adds to the columnar format).
+    pub variadic: bool,
+}
+
+const fn fixed(buffers: &'static [Buffer]) -> Layout {
+    Layout { buffers, variadic: false }
+}
+
+use Buffer::*;
+
+/// The layout of `data_type`'s own node (children and dictionary values have their own).
+pub(crate) fn layout(data_type: &DataType) -> Layout {
+    match data_type {
+        DataType::Null | DataType::RunEndEncoded(..) => fixed(&[]),
+        DataType::Boolean => fixed(&[Validity, Bits]),
+        DataType::Binary | DataType::Utf8 => fixed(&[Validity, Offsets(4), Values]),
+        DataType::LargeBinary | DataType::LargeUtf8 => fixed(&[Validity, Offsets(8), Values]),
+        DataType::BinaryView | DataType::Utf8View => Layout { buffers: &[Validity, Fixed(16)], variadic: true },
+        DataType::List(_) | DataType::Map(..) => fixed(&[Validity, Offsets(4)]),
+        DataType::LargeList(_) => fixed(&[Validity, Offsets(8)]),
+        DataType::ListView(_) => fixed(&[Validity, Fixed(4), Fixed(4)]),
+        DataType::LargeListView(_) => fixed(&[Validity, Fixed(8), Fixed(8)]),
+        DataType::FixedSizeList(..) | DataType::Struct(_) => fixed(&[Validity]),
+        DataType::Union(_, UnionMode::Sparse) => fixed(&[Fixed(1)]),
+        DataType::Union(_, UnionMode::Dense) => fixed(&[Fixed(1), Fixed(4)]),
+        DataType::Dictionary(key, _) => layout(key),
+        // Every fixed-width type: validity and one buffer of `fixed_width` bytes per element.
+        _ => fixed(&[Validity, Data]),
+    }
+}
+
+/// The byte width of one element of `data_type`'s data buffer, for the fixed-width layouts.
+pub(crate) fn fixed_width(data_type: &DataType) -> Option<usize> {
+    Some(match data_type {
+        DataType::Int8 | DataType::UInt8 => 1,
+        DataType::Int16 | DataType::UInt16 | DataType::Float16 => 2,
+        DataType::Int32 | DataType::UInt32 | DataType::Float32 | DataType::Date32 => 4,
+        DataType::Time32(_) | DataType::Decimal32(..) => 4,
+        DataType::Interval(IntervalUnit::YearMonth) => 4,
+        DataType::Int64 | DataType::UInt64 | DataType::Float64 | DataType::Date64 => 8,
+        DataType::Time64(_) | DataType::Timestamp(..) | DataType::Duration(_) => 8,
+        DataType::Decimal64(..) | DataType::Interval(IntervalUnit::DayTime) => 8,
+        DataType::Decimal128(..) | DataType::Interval(IntervalUnit::MonthDayNano) => 16,
+        DataType::Decimal256(..) => 32,
+        DataType::FixedSizeBinary(width) => usize::try_from(*width).ok()?,
+        _ => return None,
+    })
+}
+
+/// The fields of the children of `data_type`'s C struct, in order (a dictionary's values are not a child).
+pub(crate) fn child_fields(data_type: &DataType) -> Vec<&FieldRef> {
+    match data_type {
+        DataType::List(child)
+        | DataType::LargeList(child)
+        | DataType::ListView(child)
+        | DataType::LargeListView(child)
+        | DataType::FixedSizeList(child, _)
+        | DataType::Map(child, _) => vec![child],
+        DataType::RunEndEncoded(run_ends, values) => vec![run_ends, values],
+        DataType::Struct(fields) => fields.iter().collect(),
+        DataType::Union(fields, _) => fields.iter().map(|(_, field)| field).collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_schema::{Field, TimeUnit, UnionFields};
+    use std::sync::Arc;
+
+    /// n_buffers of every layout, as the table of ../shared/spec/C-INTERFACES.md part 1 gives them.
+    #[test]
+    fn buffer_counts_follow_the_spec_table() {
+        let item = Arc::new(Field::new("item", DataType::Int32, true));
+        let union = UnionFields::try_new(vec![0], vec![Field::new("a", DataType::Int32, true)]).unwrap();
+        let cases = [
+            (DataType::Null, 0, 0),
+            (DataType::Boolean, 2, 0),
+            (DataType::Int64, 2, 0),
+            (DataType::Decimal256(40, 2), 2, 0),
+            (DataType::Timestamp(TimeUnit::Nanosecond, None), 2, 0),
+            (DataType::FixedSizeBinary(3), 2, 0),
+            (DataType::Utf8, 3, 0),
+            (DataType::LargeBinary, 3, 0),
+            (DataType::Utf8View, 2, 0),
+            (DataType::List(item.clone()), 2, 1),
+            (DataType::LargeListView(item.clone()), 3, 1),
+            (DataType::FixedSizeList(item.clone(), 2), 1, 1),
+            (DataType::Struct(vec![Field::new("a", DataType::Int8, true)].into()), 1, 1),
+            (DataType::Union(union.clone(), UnionMode::Sparse), 1, 1),
+            (DataType::Union(union, UnionMode::Dense), 2, 1),
+            (DataType::Dictionary(Box::new(DataType::Int16), Box::new(DataType::Utf8)), 2, 0),
+        ];
+        for (data_type, buffers, children) in cases {
+            assert_eq!(layout(&data_type).buffers.len(), buffers, "{data_type}");
+            assert_eq!(child_fields(&data_type).len(), children, "{data_type}");
+        }
+        assert!(layout(&DataType::BinaryView).variadic);
+        assert_eq!(fixed_width(&DataType::FixedSizeBinary(5)), Some(5));
+    }
+}

@@ -1,0 +1,253 @@
+//! Schema import: a tree of foreign `ArrowSchema` nodes read into a `Field`, `Schema` or `DataType`.
+//!
+//! Nothing is trusted beyond the pointers themselves: every format string, count, flag, name and
+//! metadata blob is checked, and each error names the field path where it was found.
+
+use std::collections::HashMap;
+use std::ffi::{c_char, CStr};
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use arrow_cabi_sys::{
+    ArrowSchema, ARROW_FLAG_DICTIONARY_ORDERED, ARROW_FLAG_MAP_KEYS_SORTED, ARROW_FLAG_NULLABLE,
+};
+use arrow_schema::{DataType, Field, Fields, Schema, UnionFields};
+
+use crate::error::{Path, Result};
+use crate::format::{self, Format};
+use crate::metadata::{self, MetadataError};
+
+/// The deepest nesting accepted, as Arrow C++'s importer (`kMaxImportRecursionLevel`).
+pub(crate) const MAX_DEPTH: usize = 64;
+
+const KNOWN_FLAGS: i64 = ARROW_FLAG_DICTIONARY_ORDERED | ARROW_FLAG_NULLABLE | ARROW_FLAG_MAP_KEYS_SORTED;
+
+/// Imports a field: name, type, nullability, dictionary ordering and metadata.
+///
+/// # Safety
+/// `schema` and every pointer reachable from it are valid for reads as the C Data Interface
+/// describes (strings NUL-terminated, `children` holding `n_children` pointers).
+pub(crate) unsafe fn import_field(schema: &ArrowSchema) -> Result<Field> {
+    // SAFETY: forwarded from the caller.
+    unsafe { Importer::default().field(schema, &Path::root("schema")) }
+}
+
+/// Imports a schema from a struct (`+s`) node: its children are the fields, its metadata the schema's.
+///
+/// # Safety
+/// As [`import_field`].
+pub(crate) unsafe fn import_schema(schema: &ArrowSchema) -> Result<Schema> {
+    // SAFETY: forwarded from the caller.
+    let field = unsafe { import_field(schema)? };
+    match field.data_type() {
+        DataType::Struct(fields) => Ok(Schema::new_with_metadata(fields.clone(), field.metadata().clone())),
+        other => Err(Path::root("schema")
+            .field("format")
+            .invalid(format!("a schema must be a struct (+s), found {other}"))),
+    }
+}
+
+/// Walks a schema tree, remembering the nodes above the current one to refuse cycles.
+#[derive(Default)]
+struct Importer {
+    ancestors: Vec<*const ArrowSchema>,
+}
+
+impl Importer {
+    /// # Safety
+    /// As [`import_field`].
+    unsafe fn field(&mut self, schema: &ArrowSchema, path: &Path<'_>) -> Result<Field> {
+        if schema.release.is_none() {
+            return Err(path.invalid("the schema is released (its release callback is NULL)"));
+        }
+        if self.ancestors.len() >= MAX_DEPTH {
+            return Err(path.invalid(format!("nesting deeper than {MAX_DEPTH} levels")));
+        }
+        let address: *const ArrowSchema = schema;
+        if self.ancestors.contains(&address) {
+            return Err(path.invalid("points back at one of its ancestors (a cycle)"));
+        }
+        self.ancestors.push(address);
+        // SAFETY: forwarded from the caller.
+        let field = unsafe { self.node(schema, path) };
+        self.ancestors.pop();
+        field
+    }
+
+    /// # Safety
+    /// As [`import_field`].
+    unsafe fn node(&mut self, schema: &ArrowSchema, path: &Path<'_>) -> Result<Field> {
+        let format_path = path.field("format");
+        if schema.format.is_null() {
+            return Err(format_path.invalid("NULL, but the format is mandatory"));
+        }
+        // SAFETY: non-NULL and, per the caller, NUL-terminated.
+        let format_text = unsafe { text(schema.format, &format_path)? };
+        let format = format::parse(format_text).map_err(|e| format_path.invalid(e.to_string()))?;
+
+        let name_path = path.field("name");
+        let name = if schema.name.is_null() {
+            ""
+        } else {
+            // SAFETY: non-NULL and, per the caller, NUL-terminated.
+            unsafe { text(schema.name, &name_path)? }
+        };
+
+        let flags = schema.flags;
+        if flags & !KNOWN_FLAGS != 0 {
+            return Err(path.field("flags").invalid(format!("unknown flag bits in {flags:#x}")));
+        }
+        // SAFETY: forwarded from the caller.
+        let metadata = unsafe { read_metadata(schema.metadata) }
+            .map_err(|e| path.field("metadata").invalid(e.to_string()))?;
+
+        // SAFETY: forwarded from the caller.
+        let children = unsafe { self.children(schema, path)? };
+        let data_type = build(format, children, flags, path)?;
+
+        let data_type = if schema.dictionary.is_null() {
+            data_type
+        } else {
+            let dictionary_path = path.field("dictionary");
+            if !data_type.is_dictionary_key_type() {
+                return Err(format_path.invalid(format!(
+                    "a dictionary's index must be an integer type, found {data_type}"
+                )));
+            }
+            // SAFETY: non-NULL, and valid per the caller.
+            let values = unsafe { self.field(&*schema.dictionary, &dictionary_path)? };
+            DataType::Dictionary(Box::new(data_type), Box::new(values.data_type().clone()))
+        };
+        let is_dictionary = matches!(data_type, DataType::Dictionary(..));
+        if flags & ARROW_FLAG_DICTIONARY_ORDERED != 0 && !is_dictionary {
+            return Err(path.field("flags").invalid("DICTIONARY_ORDERED set on a field that is not a dictionary"));
+        }
+        if flags & ARROW_FLAG_MAP_KEYS_SORTED != 0 && !matches!(data_type, DataType::Map(..)) {
+            return Err(path.field("flags").invalid("MAP_KEYS_SORTED set on a field that is not a map"));
+        }
+        Ok(Field::new(name, data_type, flags & ARROW_FLAG_NULLABLE != 0)
+            .with_dict_is_ordered(flags & ARROW_FLAG_DICTIONARY_ORDERED != 0)
+            .with_metadata(metadata))
+    }
+
+    /// # Safety
+    /// As [`import_field`].
+    unsafe fn children(&mut self, schema: &ArrowSchema, path: &Path<'_>) -> Result<Vec<Field>> {
+        let count = usize::try_from(schema.n_children)
+            .map_err(|_| path.field("n_children").invalid(format!("negative: {}", schema.n_children)))?;
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        if schema.children.is_null() {
+            return Err(path.field("children").invalid(format!("NULL, but n_children is {count}")));
+        }
+        let mut fields = Vec::with_capacity(count.min(4096));
+        for index in 0..count {
+            let child_path = path.index("children", index);
+            // SAFETY: `children` holds `n_children` pointers, per the caller.
+            let child = unsafe { *schema.children.add(index) };
+            if child.is_null() {
+                return Err(child_path.invalid("NULL child pointer"));
+            }
+            // SAFETY: non-NULL, and valid per the caller.
+            fields.push(unsafe { self.field(&*child, &child_path)? });
+        }
+        Ok(fields)
+    }
+}
+
+/// Builds the data type a format string and its children describe; checks the children fit.
+fn build(format: Format, children: Vec<Field>, flags: i64, path: &Path<'_>) -> Result<DataType> {
+    let one = |children| exactly::<1>(children, path).map(|[child]| Arc::new(child));
+    Ok(match format {
+        Format::Leaf(data_type) => {
+            exactly::<0>(children, path)?;
+            data_type
+        }
+        Format::List => DataType::List(one(children)?),
+        Format::LargeList => DataType::LargeList(one(children)?),
+        Format::ListView => DataType::ListView(one(children)?),
+        Format::LargeListView => DataType::LargeListView(one(children)?),
+        Format::FixedSizeList(size) => DataType::FixedSizeList(one(children)?, size),
+        Format::Struct => DataType::Struct(Fields::from(children)),
+        Format::Map => {
+            let entries = one(children)?;
+            if !matches!(entries.data_type(), DataType::Struct(kv) if kv.len() == 2) {
+                return Err(path.index("children", 0).invalid(format!(
+                    "a map's entries must be a struct of key and value, found {}",
+                    entries.data_type()
+                )));
+            }
+            DataType::Map(entries, flags & ARROW_FLAG_MAP_KEYS_SORTED != 0)
+        }
+        Format::Union(mode, type_ids) => {
+            if children.len() != type_ids.len() {
+                return Err(path.field("n_children").invalid(format!(
+                    "{} children, but the format lists {} type ids",
+                    children.len(),
+                    type_ids.len()
+                )));
+            }
+            let fields = UnionFields::try_new(type_ids, children)
+                .map_err(|e| path.field("format").invalid(e.to_string()))?;
+            DataType::Union(fields, mode)
+        }
+        Format::RunEndEncoded => {
+            let [run_ends, values] = exactly::<2>(children, path)?;
+            if !matches!(run_ends.data_type(), DataType::Int16 | DataType::Int32 | DataType::Int64) {
+                return Err(path.index("children", 0).invalid(format!(
+                    "run ends must be int16, int32 or int64, found {}",
+                    run_ends.data_type()
+                )));
+            }
+            DataType::RunEndEncoded(Arc::new(run_ends), Arc::new(values))
+        }
+    })
+}
+
+/// The children as an array of exactly `N`, or an error naming the count the format needs.
+fn exactly<const N: usize>(children: Vec<Field>, path: &Path<'_>) -> Result<[Field; N]> {
+    <[Field; N]>::try_from(children).map_err(|children| {
+        path.field("n_children")
+            .invalid(format!("{} children, but this format needs {N}", children.len()))
+    })
+}
+
+/// A NUL-terminated UTF-8 string.
+///
+/// # Safety
+/// `ptr` is non-NULL and points to a NUL-terminated string that lives as long as `'a`.
+unsafe fn text<'a>(ptr: *const c_char, path: &Path<'_>) -> Result<&'a str> {
+    // SAFETY: per the caller.
+    let bytes = unsafe { CStr::from_ptr(ptr) };
+    bytes.to_str().map_err(|e| path.invalid(format!("not UTF-8 ({e})")))
+}
+
+/// Reads a metadata blob; NULL is no metadata.
+///
+/// # Safety
+/// `ptr` is NULL or points to a well-formed metadata blob of the producer.
+pub(crate) unsafe fn read_metadata(ptr: *const c_char) -> Result<HashMap<String, String>, MetadataError> {
+    if ptr.is_null() {
+        return Ok(HashMap::new());
+    }
+    let pairs = metadata::decode(ProducerBytes { next: ptr.cast(), lifetime: PhantomData })?;
+    Ok(pairs.into_iter().collect())
+}
+
+/// The producer's metadata memory, read front to back.
+struct ProducerBytes<'a> {
+    next: *const u8,
+    lifetime: PhantomData<&'a [u8]>,
+}
+
+impl<'a> metadata::Source<'a> for ProducerBytes<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], MetadataError> {
+        // SAFETY: `read_metadata`'s caller guarantees the blob is well formed, so the counts and lengths
+        // read so far delimit bytes that exist; a lying producer is outside that contract.
+        let bytes = unsafe { std::slice::from_raw_parts(self.next, n) };
+        // SAFETY: stays within (or one past) the bytes just read.
+        self.next = unsafe { self.next.add(n) };
+        Ok(bytes)
+    }
+}
