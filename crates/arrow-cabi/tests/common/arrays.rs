@@ -280,8 +280,16 @@ fn dictionary_value_type(depth: u32) -> BoxedStrategy<DataType> {
 }
 
 /// Nested types whose children are drawn from `data_type(depth)`.
+fn dictionary_type(depth: u32) -> BoxedStrategy<DataType> {
+    (select(integer_types()), dictionary_value_type(depth))
+        .prop_map(|(k, v)| DataType::Dictionary(Box::new(k), Box::new(v)))
+        .boxed()
+}
+
+/// Nested types whose children are drawn from `data_type(depth)`, with extra dictionaries so
+/// that dictionaries nested in lists, structs and maps are common.
 fn nested_type(depth: u32) -> BoxedStrategy<DataType> {
-    let inner = move || data_type_boxed(depth);
+    let inner = move || prop_oneof![6 => data_type_boxed(depth), 1 => dictionary_type(depth)].boxed();
     let item = move || child_field(list_item_name(), inner()).prop_map(Arc::new);
 
     let list = item().prop_map(DataType::List).boxed();
@@ -328,22 +336,20 @@ fn nested_type(depth: u32) -> BoxedStrategy<DataType> {
             )
         })
         .boxed();
-    let dictionary = (select(integer_types()), dictionary_value_type(depth))
-        .prop_map(|(k, v)| DataType::Dictionary(Box::new(k), Box::new(v)))
-        .boxed();
+    let dictionary = dictionary_type(depth);
 
-    Union::new(vec![
-        list,
-        large_list,
-        list_view,
-        large_list_view,
-        fixed_size_list,
-        strukt,
-        map,
-        union.clone(),
-        union,
-        run_end_encoded,
-        dictionary,
+    Union::new_weighted(vec![
+        (2, list),
+        (2, large_list),
+        (2, list_view),
+        (2, large_list_view),
+        (2, fixed_size_list),
+        (3, strukt),
+        (2, map),
+        (2, union.clone()),
+        (2, union),
+        (2, run_end_encoded),
+        (3, dictionary),
     ])
     .boxed()
 }

@@ -1,0 +1,203 @@
+//! Stream export: any source of record batches or arrays behind the `ArrowArrayStream` callbacks.
+//!
+//! Each callback runs through [`boundary::catch`]: a panicking source becomes an error code and a
+//! message. After the end, every `get_next` signals the end again. The message of the last failed call
+//! lives in the producer state until the next call.
+
+use std::ffi::{c_char, c_int, CString};
+use std::ptr;
+
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_cabi_sys::{ArrowArray, ArrowArrayStream, ArrowSchema};
+use arrow_data::{ArrayData, ArrayDataBuilder};
+use arrow_schema::{ArrowError, DataType, FieldRef, SchemaRef};
+
+use crate::array::FFI_ArrowArray;
+use crate::boundary;
+use crate::error::{Error, Result};
+use crate::schema::FFI_ArrowSchema;
+
+/// What a stream hands out: a schema, then items as `ArrayData` of that schema's type.
+pub(crate) trait Source: Send {
+    /// The stream's schema, exported.
+    fn schema(&self) -> Result<FFI_ArrowSchema>;
+    /// The next item, checked against the schema; `None` at the end.
+    fn next_data(&mut self) -> Option<Result<ArrayData>>;
+}
+
+/// Any iterator of batches with a schema (a `RecordBatchReader` is one) as a [`Source`] of struct arrays.
+pub(crate) struct Batches<I> {
+    pub schema: SchemaRef,
+    pub batches: I,
+}
+
+impl<I: Iterator<Item = Result<RecordBatch, ArrowError>> + Send> Source for Batches<I> {
+    fn schema(&self) -> Result<FFI_ArrowSchema> {
+        Ok(FFI_ArrowSchema::try_from(self.schema.as_ref())?)
+    }
+
+    fn next_data(&mut self) -> Option<Result<ArrayData>> {
+        let batch = match self.batches.next()? {
+            Ok(batch) => batch,
+            Err(error) => return Some(Err(error.into())),
+        };
+        Some(batch_data(&self.schema, &batch))
+    }
+}
+
+/// A batch as the struct array the interface sends; refuses a batch whose columns' types differ
+/// from the declared schema's. Keeps the row count of a batch without columns.
+fn batch_data(schema: &SchemaRef, batch: &RecordBatch) -> Result<ArrayData> {
+    let declared = schema.fields();
+    let columns = batch.columns();
+    let matches = declared.len() == columns.len()
+        && declared.iter().zip(columns).all(|(field, column)| field.data_type() == column.data_type());
+    if !matches {
+        return Err(Error::Arrow(ArrowError::SchemaError(format!(
+            "batch does not match the stream's schema: declared {}, got {}",
+            DataType::Struct(declared.clone()),
+            DataType::Struct(batch.schema().fields().clone())
+        ))));
+    }
+    let builder = ArrayDataBuilder::new(DataType::Struct(declared.clone()))
+        .len(batch.num_rows())
+        .child_data(columns.iter().map(|column| column.to_data()).collect());
+    // SAFETY: each column is a valid array of the declared type with `num_rows` elements, which
+    // `RecordBatch` guarantees, so the struct is valid.
+    Ok(unsafe { builder.build_unchecked() })
+}
+
+/// Any iterator of arrays with a field, as a [`Source`].
+pub(crate) struct Arrays<I> {
+    pub field: FieldRef,
+    pub arrays: I,
+}
+
+impl<I: Iterator<Item = Result<ArrayRef, ArrowError>> + Send> Source for Arrays<I> {
+    fn schema(&self) -> Result<FFI_ArrowSchema> {
+        Ok(FFI_ArrowSchema::try_from(self.field.as_ref())?)
+    }
+
+    fn next_data(&mut self) -> Option<Result<ArrayData>> {
+        Some(match self.arrays.next()? {
+            Ok(array) if array.data_type() == self.field.data_type() => Ok(array.to_data()),
+            Ok(array) => Err(Error::Arrow(ArrowError::SchemaError(format!(
+                "array of type {} does not match the stream's field type {}",
+                array.data_type(),
+                self.field.data_type()
+            )))),
+            Err(error) => Err(error.into()),
+        })
+    }
+}
+
+/// The producer state behind `private_data`.
+struct Producer {
+    source: Box<dyn Source>,
+    /// The message of the last failed call; kept until the next call.
+    last_error: Option<CString>,
+    finished: bool,
+}
+
+/// Builds the stream struct for `source`. Costs one allocation.
+pub(crate) fn export(source: Box<dyn Source>) -> ArrowArrayStream {
+    let producer = Box::new(Producer { source, last_error: None, finished: false });
+    ArrowArrayStream {
+        get_schema: Some(get_schema),
+        get_next: Some(get_next),
+        get_last_error: Some(get_last_error),
+        release: Some(release),
+        private_data: Box::into_raw(producer).cast(),
+    }
+}
+
+/// Runs one callback: clears the last error, runs `body` with the producer, and on failure stores the
+/// message and returns the error's errno.
+///
+/// # Safety
+/// `stream` is NULL or a stream this module exported and not yet released.
+unsafe fn call(stream: *mut ArrowArrayStream, body: impl FnOnce(&mut Producer) -> Result<()>) -> c_int {
+    // SAFETY: per the caller, a non-NULL stream is ours, so `private_data` is NULL or our `Producer`.
+    let producer = unsafe { stream.as_mut().and_then(|s| s.private_data.cast::<Producer>().as_mut()) };
+    let Some(producer) = producer else {
+        return libc::EINVAL;
+    };
+    producer.last_error = None;
+    match boundary::catch(|| body(producer)) {
+        Ok(()) => 0,
+        Err(error) => {
+            let code = error.errno();
+            // NUL bytes in a message would cut it short; replace them so the whole message survives.
+            let text = error.to_string().replace('\0', "\u{FFFD}");
+            producer.last_error = CString::new(text).ok();
+            code
+        }
+    }
+}
+
+/// `get_schema`: exports the schema into `out`; may be called any number of times.
+///
+/// # Safety
+/// `stream` is one of ours, unreleased; `out` is NULL or writable.
+unsafe extern "C" fn get_schema(stream: *mut ArrowArrayStream, out: *mut ArrowSchema) -> c_int {
+    let body = |producer: &mut Producer| {
+        if out.is_null() {
+            return Err(Error::Unsupported("get_schema: the out pointer is NULL".into()));
+        }
+        let schema = producer.source.schema()?;
+        // SAFETY: `out` is non-NULL and writable per the caller; a struct there is overwritten
+        // without release, as the interface says `out` is uninitialized.
+        unsafe { ptr::write(out, schema.into_sys()) };
+        Ok(())
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { call(stream, body) }
+}
+
+/// `get_next`: exports the next item into `out`, or a released array at (and after) the end.
+///
+/// # Safety
+/// `stream` is one of ours, unreleased; `out` is NULL or writable.
+unsafe extern "C" fn get_next(stream: *mut ArrowArrayStream, out: *mut ArrowArray) -> c_int {
+    let body = |producer: &mut Producer| {
+        if out.is_null() {
+            return Err(Error::Unsupported("get_next: the out pointer is NULL".into()));
+        }
+        let next = if producer.finished { None } else { producer.source.next_data().transpose()? };
+        producer.finished |= next.is_none();
+        let array = next.map_or(ArrowArray::EMPTY, |data| FFI_ArrowArray::new(&data).into_sys());
+        // SAFETY: `out` is non-NULL and writable per the caller.
+        unsafe { ptr::write(out, array) };
+        Ok(())
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { call(stream, body) }
+}
+
+/// `get_last_error`: the message of the last failed call, valid until the next call; NULL if none.
+///
+/// # Safety
+/// `stream` is one of ours, unreleased.
+unsafe extern "C" fn get_last_error(stream: *mut ArrowArrayStream) -> *const c_char {
+    // SAFETY: per the caller, a non-NULL stream is ours, so `private_data` is NULL or our `Producer`.
+    let producer = unsafe { stream.as_ref().and_then(|s| s.private_data.cast::<Producer>().as_ref()) };
+    producer.and_then(|p| p.last_error.as_ref()).map_or(ptr::null(), |message| message.as_ptr())
+}
+
+/// `release`: drops the source (a panic in its `Drop` is caught) and marks the stream released.
+///
+/// # Safety
+/// `stream` is NULL or one of ours.
+unsafe extern "C" fn release(stream: *mut ArrowArrayStream) {
+    // SAFETY: per the caller.
+    let Some(stream) = (unsafe { stream.as_mut() }) else { return };
+    let producer = std::mem::replace(&mut stream.private_data, ptr::null_mut()).cast::<Producer>();
+    stream.release = None;
+    if producer.is_null() {
+        return;
+    }
+    // SAFETY: `private_data` came from `Box::into_raw(Box<Producer>)` in `export` and was reset above,
+    // so it is reclaimed once.
+    let producer = unsafe { Box::from_raw(producer) };
+    boundary::catch_in_release(move || drop(producer));
+}

@@ -1,0 +1,205 @@
+//! Stream import: a producer's `ArrowArrayStream` read as record batches or arrays.
+//!
+//! The schema is read and parsed once; each batch is imported against it, so a batch that does not
+//! match is an error. A producer's failure carries its `get_last_error` message.
+
+use std::ffi::CStr;
+use std::sync::Arc;
+
+use arrow_array::{make_array, ArrayRef, RecordBatch, RecordBatchOptions, RecordBatchReader, StructArray};
+use arrow_schema::{ArrowError, DataType, Field, FieldRef, Schema, SchemaRef};
+
+use super::FFI_ArrowArrayStream;
+use crate::array::{import_array_data, FFI_ArrowArray, Validation};
+use crate::error::{Error, Path, Result};
+use crate::schema::FFI_ArrowSchema;
+
+/// The consumer's side of a foreign stream: calls its callbacks and turns failures into errors.
+#[derive(Debug)]
+struct Consumer {
+    stream: FFI_ArrowArrayStream,
+    /// Set once the producer signalled the end; later calls answer `None` without asking it.
+    finished: bool,
+}
+
+impl Consumer {
+    fn new(stream: FFI_ArrowArrayStream) -> Result<Self> {
+        let raw = stream.as_sys();
+        let path = Path::root("stream");
+        if raw.release.is_none() {
+            return Err(path.invalid("the stream is released (its release callback is NULL)"));
+        }
+        if raw.get_schema.is_none() || raw.get_next.is_none() {
+            let which = if raw.get_schema.is_none() { "get_schema" } else { "get_next" };
+            return Err(path.field(which).invalid("NULL callback"));
+        }
+        Ok(Consumer { stream, finished: false })
+    }
+
+    /// Asks the producer for its schema.
+    fn schema(&mut self) -> Result<FFI_ArrowSchema> {
+        let mut schema = FFI_ArrowSchema::empty();
+        let get_schema = self.stream.as_sys().get_schema;
+        if let Some(get_schema) = get_schema {
+            // SAFETY: the stream is unreleased and follows the interface (the invariant of
+            // `FFI_ArrowArrayStream`); `schema` is a writable, released struct.
+            let code = unsafe { get_schema(self.stream.as_mut_ptr(), schema.as_mut_ptr()) };
+            self.check(code, "get_schema")?;
+        }
+        if schema.is_released() {
+            return Err(Path::root("stream").field("get_schema").invalid("returned 0 but left the schema released"));
+        }
+        Ok(schema)
+    }
+
+    /// Asks the producer for the next array; `None` at the end (and after it).
+    fn next(&mut self) -> Result<Option<FFI_ArrowArray>> {
+        if self.finished {
+            return Ok(None);
+        }
+        let mut array = FFI_ArrowArray::empty();
+        let get_next = self.stream.as_sys().get_next;
+        if let Some(get_next) = get_next {
+            // SAFETY: as in `schema`.
+            let code = unsafe { get_next(self.stream.as_mut_ptr(), array.as_mut_ptr()) };
+            self.check(code, "get_next")?;
+        }
+        self.finished = array.is_released();
+        Ok((!self.finished).then_some(array))
+    }
+
+    /// Turns a non-zero return code into an error carrying the producer's message.
+    fn check(&mut self, code: i32, call: &str) -> Result<()> {
+        if code == 0 {
+            return Ok(());
+        }
+        let message = match self.stream.as_sys().get_last_error {
+            None => format!("{call} failed and the producer has no get_last_error"),
+            // SAFETY: the stream is unreleased; the returned string is NULL or valid until the next call.
+            Some(get_last_error) => match unsafe { get_last_error(self.stream.as_mut_ptr()).as_ref() } {
+                None => format!("{call} failed and get_last_error returned NULL"),
+                // SAFETY: a non-NULL message is a NUL-terminated string, valid until the next call, and
+                // copied out before that.
+                Some(text) => unsafe { CStr::from_ptr(text) }.to_string_lossy().into_owned(),
+            },
+        };
+        Err(Error::from_errno(code, message))
+    }
+}
+
+/// Reads a foreign stream of struct arrays as record batches; the arrow-rs `ArrowArrayStreamReader`.
+///
+/// Each batch costs O(1) per buffer at the default validation level (none of it grows with rows),
+/// and its buffers point at the producer's memory. Dropping the reader releases the stream once.
+#[derive(Debug)]
+pub struct ArrowArrayStreamReader {
+    consumer: Consumer,
+    schema: SchemaRef,
+    data_type: DataType,
+    validation: Validation,
+}
+
+impl ArrowArrayStreamReader {
+    /// Takes the stream and reads its schema, validating batches at [`Validation::Default`].
+    pub fn try_new(stream: FFI_ArrowArrayStream) -> Result<Self, ArrowError> {
+        Ok(Self::with_validation(stream, Validation::Default)?)
+    }
+
+    /// Takes the stream and reads its schema, which must be a struct; batches are validated at `validation`.
+    pub fn with_validation(stream: FFI_ArrowArrayStream, validation: Validation) -> Result<Self> {
+        let mut consumer = Consumer::new(stream)?;
+        let schema = Arc::new(Schema::try_from(&consumer.schema()?)?);
+        let data_type = DataType::Struct(schema.fields().clone());
+        Ok(ArrowArrayStreamReader { consumer, schema, data_type, validation })
+    }
+
+    /// Moves the stream out of `stream` (leaving it released) and reads its schema.
+    ///
+    /// # Safety
+    /// As [`FFI_ArrowArrayStream::from_raw`].
+    pub unsafe fn from_raw(stream: *mut FFI_ArrowArrayStream) -> Result<Self, ArrowError> {
+        // SAFETY: forwarded from the caller.
+        Self::try_new(unsafe { FFI_ArrowArrayStream::from_raw(stream) })
+    }
+
+    fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
+        let Some(array) = self.consumer.next()? else { return Ok(None) };
+        let data = import_array_data(array, &self.data_type, self.validation)?;
+        if data.null_count() != 0 {
+            return Err(Path::root("array").field("null_count").invalid("a record batch's struct has nulls"));
+        }
+        let rows = data.len();
+        let columns = StructArray::from(data).into_parts().1;
+        let options = RecordBatchOptions::new().with_row_count(Some(rows));
+        Ok(Some(RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)?))
+    }
+}
+
+impl Iterator for ArrowArrayStreamReader {
+    type Item = Result<RecordBatch, ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_batch().map_err(ArrowError::from).transpose()
+    }
+}
+
+impl RecordBatchReader for ArrowArrayStreamReader {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+}
+
+/// Reads a foreign stream of arrays of any type (not only structs) as [`ArrayRef`]s.
+#[derive(Debug)]
+pub struct ArrayStreamReader {
+    consumer: Consumer,
+    field: FieldRef,
+    validation: Validation,
+}
+
+impl ArrayStreamReader {
+    /// Takes the stream and reads its schema as a field; arrays are validated at `validation`.
+    pub fn with_validation(stream: FFI_ArrowArrayStream, validation: Validation) -> Result<Self> {
+        let mut consumer = Consumer::new(stream)?;
+        let field = Arc::new(Field::try_from(&consumer.schema()?)?);
+        Ok(ArrayStreamReader { consumer, field, validation })
+    }
+
+    /// Takes the stream, validating arrays at [`Validation::Default`].
+    pub fn try_new(stream: FFI_ArrowArrayStream) -> Result<Self, ArrowError> {
+        Ok(Self::with_validation(stream, Validation::Default)?)
+    }
+
+    /// Moves the stream out of `stream` (leaving it released) and reads its schema.
+    ///
+    /// # Safety
+    /// As [`FFI_ArrowArrayStream::from_raw`].
+    pub unsafe fn from_raw(stream: *mut FFI_ArrowArrayStream) -> Result<Self, ArrowError> {
+        // SAFETY: forwarded from the caller.
+        Self::try_new(unsafe { FFI_ArrowArrayStream::from_raw(stream) })
+    }
+
+    /// The field every array of the stream has.
+    pub fn field(&self) -> &FieldRef {
+        &self.field
+    }
+
+    fn next_array(&mut self) -> Result<Option<ArrayRef>> {
+        let Some(array) = self.consumer.next()? else { return Ok(None) };
+        Ok(Some(make_array(import_array_data(array, self.field.data_type(), self.validation)?)))
+    }
+}
+
+impl Iterator for ArrayStreamReader {
+    type Item = Result<ArrayRef, ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_array().map_err(ArrowError::from).transpose()
+    }
+}
+
+impl arrow_array::ArrayReader for ArrayStreamReader {
+    fn field(&self) -> &FieldRef {
+        &self.field
+    }
+}
