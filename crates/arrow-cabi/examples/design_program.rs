@@ -14,7 +14,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let file = File::open(path)?;
     let reader = Box::new(FileReader::try_new(file, None)?);
     let mut stream = FFI_ArrowArrayStream::empty();
+    // SAFETY: `stream` is a valid, writable struct.
     unsafe { export_reader_into_raw(reader, &mut stream) };
+    // SAFETY: `stream` holds the valid stream just exported.
     let stream_reader = unsafe { ArrowArrayStreamReader::from_raw(&mut stream)? };
     let imported_schema = stream_reader.schema();
     let mut produced_batches = vec![];

@@ -78,6 +78,17 @@ pub(crate) fn fixed_width(data_type: &DataType) -> Option<usize> {
     })
 }
 
+/// The alignment arrow-rs's typed arrays need of `data_type`'s data buffer: the value type's alignment,
+/// which is not always its width (fixed-size binary is bytes; intervals are structs of smaller integers).
+pub(crate) fn data_alignment(data_type: &DataType) -> usize {
+    match data_type {
+        DataType::FixedSizeBinary(_) => 1,
+        DataType::Interval(IntervalUnit::DayTime) => 4,
+        DataType::Interval(IntervalUnit::MonthDayNano) => 8,
+        other => fixed_width(other).map_or(1, |width| width.min(16)),
+    }
+}
+
 /// The fields of the children of `data_type`'s C struct, in order (a dictionary's values are not a child).
 pub(crate) fn child_fields(data_type: &DataType) -> Vec<&FieldRef> {
     match data_type {
@@ -129,5 +140,23 @@ mod tests {
         }
         assert!(layout(&DataType::BinaryView).variadic);
         assert_eq!(fixed_width(&DataType::FixedSizeBinary(5)), Some(5));
+    }
+
+    /// The alignments match the Rust value types arrow-rs reads the buffers as.
+    #[test]
+    fn data_alignment_is_the_value_types() {
+        use arrow_buffer::{i256, IntervalDayTime, IntervalMonthDayNano};
+        use std::mem::align_of;
+        let cases = [
+            (DataType::Int64, align_of::<i64>()),
+            (DataType::Decimal128(10, 2), align_of::<i128>()),
+            (DataType::Decimal256(40, 2), align_of::<i256>()),
+            (DataType::Interval(IntervalUnit::DayTime), align_of::<IntervalDayTime>()),
+            (DataType::Interval(IntervalUnit::MonthDayNano), align_of::<IntervalMonthDayNano>()),
+            (DataType::FixedSizeBinary(16), 1),
+        ];
+        for (data_type, align) in cases {
+            assert_eq!(data_alignment(&data_type), align, "{data_type}");
+        }
     }
 }

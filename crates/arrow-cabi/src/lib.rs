@@ -1,4 +1,43 @@
-//! arrow-cabi: the Arrow C Data, C Stream and C Device interfaces for arrow-rs.
+//! arrow-cabi moves Apache Arrow data across the Arrow C ABI: the C Data Interface (`ArrowSchema`,
+//! `ArrowArray`) and the C Stream Interface (`ArrowArrayStream`), on arrow-rs's in-memory types.
+//!
+//! It keeps the names of arrow-rs's `ffi` and `ffi_stream` modules, so switching is a change of `use`
+//! lines, and it checks everything a foreign producer hands over: a malformed struct is an [`Error`]
+//! naming the field path (`schema.children[2].dictionary.format`), never a panic. Import and export are
+//! zero-copy: imported buffers point at the producer's memory, and the producer's `release` runs exactly
+//! once, when the last of them is dropped. A crossing costs O(1) per buffer, nothing per row, at the
+//! default [`Validation`] level.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use arrow_array::{ArrayRef, Int32Array, RecordBatch, RecordBatchReader, StringArray};
+//! use arrow_cabi::ffi_stream::{export_batches, ArrowArrayStreamReader, FFI_ArrowArrayStream};
+//!
+//! let batch = RecordBatch::try_from_iter([
+//!     ("id", Arc::new(Int32Array::from(vec![1, 2, 3])) as ArrayRef),
+//!     ("name", Arc::new(StringArray::from(vec![Some("a"), None, Some("c")])) as ArrayRef),
+//! ])?;
+//! let schema = batch.schema();
+//!
+//! // A producer fills an `ArrowArrayStream`; any C, C++ or Python consumer could read it.
+//! let mut stream: FFI_ArrowArrayStream = export_batches(schema.clone(), vec![Ok(batch.clone())]);
+//!
+//! // A consumer takes it over (here through the raw pointer, as it would arrive from C).
+//! let reader = unsafe { ArrowArrayStreamReader::from_raw(&mut stream)? };
+//! assert_eq!(reader.schema(), schema);
+//! let batches = reader.collect::<Result<Vec<_>, _>>()?;
+//! assert_eq!(batches, vec![batch.clone()]);
+//!
+//! // Zero-copy: the imported column points at the exported buffer.
+//! let column = |b: &RecordBatch| b.column(1).to_data().buffers()[1].as_ptr();
+//! assert_eq!(column(&batches[0]), column(&batch));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Modules: [`ffi`] and [`ffi_stream`] hold the arrow-rs-compatible names; [`schema`], [`array`] and
+//! [`stream`] the owned structs and the functions beyond arrow-rs's ([`import_array`] with a
+//! [`Validation`] level, [`export_array`] with a `Field`, [`ffi_stream::export_batches`] and
+//! [`ffi_stream::export_arrays`] from any iterator); [`format`] and [`metadata`] the two codecs.
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod array;

@@ -79,7 +79,7 @@ pub fn decode<'a>(mut source: impl Source<'a>) -> Result<Vec<(String, String)>, 
     let mut pairs = Vec::with_capacity(count.min(64));
     for pair in 0..count {
         let mut text = |part: &str| -> Result<String, MetadataError> {
-            let len = take_len(&mut source, part)?;
+            let len = take_len(&mut source, part).map_err(|e| MetadataError(format!("pair {pair} {e}")))?;
             let bytes = source.take(len)?;
             String::from_utf8(bytes.to_vec())
                 .map_err(|_| MetadataError(format!("pair {pair} {part}: not UTF-8")))

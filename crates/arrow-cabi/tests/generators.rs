@@ -9,8 +9,8 @@ use arrow_array::{make_array, Array, ArrayRef};
 use arrow_data::ArrayData;
 use arrow_schema::DataType;
 use common::arrays::{
-    all_type_families, any_array, any_field_and_array, array_of, data_type, field_for, record_batch,
-    type_family, visit_types, EXTENSION_METADATA_KEY, EXTENSION_NAME_KEY, MAX_LEN,
+    all_type_families, any_array, any_field_and_array, array_of, data_type, field_for,
+    record_batch, type_family, visit_types, EXTENSION_METADATA_KEY, EXTENSION_NAME_KEY, MAX_LEN,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -27,7 +27,10 @@ fn walk(data: &ArrayData, f: &mut dyn FnMut(&ArrayData)) {
 fn check_valid(array: &ArrayRef) {
     let data = array.to_data();
     if let Err(e) = data.validate_full() {
-        panic!("generated array of type {} is invalid: {e}\n{array:?}", array.data_type());
+        panic!(
+            "generated array of type {} is invalid: {e}\n{array:?}",
+            array.data_type()
+        );
     }
     // A round trip through ArrayData gives back an equal array.
     let again = make_array(data.clone());
@@ -35,7 +38,10 @@ fn check_valid(array: &ArrayRef) {
 }
 
 fn deterministic_runner() -> TestRunner {
-    TestRunner::new_with_rng(Config::default(), TestRng::deterministic_rng(RngAlgorithm::ChaCha))
+    TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    )
 }
 
 proptest! {
@@ -113,7 +119,11 @@ fn every_type_family_and_edge_case_appears() {
                 DataType::Union(f, _) => {
                     let ids: Vec<i8> = f.iter().map(|(id, _)| id).collect();
                     let contiguous = ids.iter().enumerate().all(|(i, &id)| id as usize == i);
-                    hit(&mut edges, "union with non-contiguous type ids", !contiguous);
+                    hit(
+                        &mut edges,
+                        "union with non-contiguous type ids",
+                        !contiguous,
+                    );
                     hit(&mut edges, "union with 3 children", ids.len() == 3);
                 }
                 DataType::Map(_, sorted) => {
@@ -121,16 +131,40 @@ fn every_type_family_and_edge_case_appears() {
                     hit(&mut edges, "map unsorted", !*sorted);
                 }
                 DataType::Dictionary(k, _) => {
-                    hit(&mut edges, "dictionary with unsigned keys", k.is_unsigned_integer());
-                    hit(&mut edges, "dictionary with signed keys", k.is_signed_integer());
+                    hit(
+                        &mut edges,
+                        "dictionary with unsigned keys",
+                        k.is_unsigned_integer(),
+                    );
+                    hit(
+                        &mut edges,
+                        "dictionary with signed keys",
+                        k.is_signed_integer(),
+                    );
                 }
                 DataType::RunEndEncoded(r, _) => {
-                    hit(&mut edges, "run ends Int16", r.data_type() == &DataType::Int16);
-                    hit(&mut edges, "run ends Int32", r.data_type() == &DataType::Int32);
-                    hit(&mut edges, "run ends Int64", r.data_type() == &DataType::Int64);
+                    hit(
+                        &mut edges,
+                        "run ends Int16",
+                        r.data_type() == &DataType::Int16,
+                    );
+                    hit(
+                        &mut edges,
+                        "run ends Int32",
+                        r.data_type() == &DataType::Int32,
+                    );
+                    hit(
+                        &mut edges,
+                        "run ends Int64",
+                        r.data_type() == &DataType::Int64,
+                    );
                 }
                 DataType::List(c) | DataType::LargeList(c) => {
-                    hit(&mut edges, "dictionary in list", matches!(c.data_type(), DataType::Dictionary(..)));
+                    hit(
+                        &mut edges,
+                        "dictionary in list",
+                        matches!(c.data_type(), DataType::Dictionary(..)),
+                    );
                 }
                 DataType::Decimal32(_, s)
                 | DataType::Decimal64(_, s)
@@ -142,24 +176,45 @@ fn every_type_family_and_edge_case_appears() {
                 hit(
                     &mut edges,
                     "dictionary in struct",
-                    f.iter().any(|c| matches!(c.data_type(), DataType::Dictionary(..))),
+                    f.iter()
+                        .any(|c| matches!(c.data_type(), DataType::Dictionary(..))),
                 );
-                hit(&mut edges, "non-nullable struct field", f.iter().any(|c| !c.is_nullable()));
+                hit(
+                    &mut edges,
+                    "non-nullable struct field",
+                    f.iter().any(|c| !c.is_nullable()),
+                );
             }
         });
 
         let data = array.to_data();
         hit(&mut edges, "empty array", array.is_empty());
-        hit(&mut edges, "top-level offset > 0", array.offset() > 0 || data.offset() > 0);
+        hit(
+            &mut edges,
+            "top-level offset > 0",
+            array.offset() > 0 || data.offset() > 0,
+        );
         hit(&mut edges, "top-level nulls", array.null_count() > 0);
-        hit(&mut edges, "top-level all null", !array.is_empty() && array.null_count() == array.len());
+        hit(
+            &mut edges,
+            "top-level all null",
+            !array.is_empty() && array.null_count() == array.len(),
+        );
         walk(&data, &mut |d| {
             hit(&mut edges, "child offset > 0", d.offset() > 0);
             hit(&mut edges, "validity buffer present", d.nulls().is_some());
             match d.data_type() {
                 DataType::Utf8View | DataType::BinaryView => {
-                    hit(&mut edges, "view with 0 variadic buffers", d.buffers().len() == 1 && !d.is_empty());
-                    hit(&mut edges, "view with >= 2 variadic buffers", d.buffers().len() >= 3);
+                    hit(
+                        &mut edges,
+                        "view with 0 variadic buffers",
+                        d.buffers().len() == 1 && !d.is_empty(),
+                    );
+                    hit(
+                        &mut edges,
+                        "view with >= 2 variadic buffers",
+                        d.buffers().len() >= 3,
+                    );
                     let long = d.buffer::<u128>(0)[d.offset()..d.offset() + d.len()]
                         .iter()
                         .any(|v| (*v as u32) > 12);
@@ -169,7 +224,10 @@ fn every_type_family_and_edge_case_appears() {
                     let (o, s) = if matches!(d.data_type(), DataType::ListView(_)) {
                         let o = &d.buffer::<i32>(0)[d.offset()..d.offset() + d.len()];
                         let s = &d.buffer::<i32>(1)[d.offset()..d.offset() + d.len()];
-                        (o.iter().map(|&x| x as i64).collect::<Vec<_>>(), s.iter().map(|&x| x as i64).collect::<Vec<_>>())
+                        (
+                            o.iter().map(|&x| x as i64).collect::<Vec<_>>(),
+                            s.iter().map(|&x| x as i64).collect::<Vec<_>>(),
+                        )
                     } else {
                         let o = &d.buffer::<i64>(0)[d.offset()..d.offset() + d.len()];
                         let s = &d.buffer::<i64>(1)[d.offset()..d.offset() + d.len()];
@@ -177,13 +235,23 @@ fn every_type_family_and_edge_case_appears() {
                     };
                     let out_of_order = o.windows(2).any(|w| w[1] < w[0]);
                     let overlap = (0..o.len()).any(|i| {
-                        (0..o.len()).any(|j| i != j && s[i] > 0 && s[j] > 0 && o[i] < o[j] + s[j] && o[j] < o[i] + s[i])
+                        (0..o.len()).any(|j| {
+                            i != j
+                                && s[i] > 0
+                                && s[j] > 0
+                                && o[i] < o[j] + s[j]
+                                && o[j] < o[i] + s[i]
+                        })
                     });
                     hit(&mut edges, "list view out of order", out_of_order);
                     hit(&mut edges, "list view overlapping", overlap);
                 }
                 DataType::Utf8 | DataType::Binary | DataType::List(_) | DataType::Map(..) => {
-                    hit(&mut edges, "first offset non-zero", !d.is_empty() && d.buffer::<i32>(0)[d.offset()] != 0);
+                    hit(
+                        &mut edges,
+                        "first offset non-zero",
+                        !d.is_empty() && d.buffer::<i32>(0)[d.offset()] != 0,
+                    );
                 }
                 _ => {}
             }
@@ -191,8 +259,14 @@ fn every_type_family_and_edge_case_appears() {
             let sliced = d.offset() > 0 || d.buffers().iter().any(|b| b.ptr_offset() > 0);
             match d.data_type() {
                 DataType::Dictionary(..) => hit(&mut edges, "sliced dictionary", sliced),
-                DataType::List(_) | DataType::LargeList(_) => hit(&mut edges, "sliced list", sliced),
-                DataType::Struct(_) => hit(&mut edges, "sliced struct", d.offset() > 0 || d.nulls().is_some_and(|n| n.offset() > 0)),
+                DataType::List(_) | DataType::LargeList(_) => {
+                    hit(&mut edges, "sliced list", sliced)
+                }
+                DataType::Struct(_) => hit(
+                    &mut edges,
+                    "sliced struct",
+                    d.offset() > 0 || d.nulls().is_some_and(|n| n.offset() > 0),
+                ),
                 DataType::Utf8View => hit(&mut edges, "sliced string view", sliced),
                 _ => {}
             }
@@ -203,18 +277,27 @@ fn every_type_family_and_edge_case_appears() {
     let mut with_extension = 0;
     let field_strategy = data_type(1).prop_flat_map(|dt| field_for(&dt));
     for _ in 0..512 {
-        let field = field_strategy.new_tree(&mut runner).expect("new tree").current();
+        let field = field_strategy
+            .new_tree(&mut runner)
+            .expect("new tree")
+            .current();
         if field.metadata().contains_key(EXTENSION_NAME_KEY) {
             with_extension += 1;
         }
     }
 
-    let missing: Vec<_> = all_type_families().into_iter().filter(|f| !families.contains_key(f)).collect();
+    let missing: Vec<_> = all_type_families()
+        .into_iter()
+        .filter(|f| !families.contains_key(f))
+        .collect();
     println!("type families (count of type nodes): {families:#?}");
     println!("top-level families: {top_level:#?}");
     println!("edge cases: {edges:#?}");
     println!("fields with extension metadata: {with_extension}/512");
-    assert!(missing.is_empty(), "type families never generated: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "type families never generated: {missing:?}"
+    );
     let expected_edges = [
         "timestamp with tz",
         "timestamp without tz",
@@ -248,7 +331,16 @@ fn every_type_family_and_edge_case_appears() {
         "sliced list",
         "sliced string view",
     ];
-    let missing_edges: Vec<_> = expected_edges.iter().filter(|e| !edges.contains_key(*e)).collect();
-    assert!(missing_edges.is_empty(), "edge cases never generated: {missing_edges:?}");
-    assert!(with_extension > 0, "field_for never added extension metadata");
+    let missing_edges: Vec<_> = expected_edges
+        .iter()
+        .filter(|e| !edges.contains_key(*e))
+        .collect();
+    assert!(
+        missing_edges.is_empty(),
+        "edge cases never generated: {missing_edges:?}"
+    );
+    assert!(
+        with_extension > 0,
+        "field_for never added extension metadata"
+    );
 }

@@ -57,11 +57,7 @@ pub(crate) unsafe fn import_array(
     let owner = Arc::new(Owner(array));
     let importer = Importer { owner: &owner, validation };
     // SAFETY: forwarded from the caller; `owner.0` stays alive (and unreleased) while buffers use it.
-    let data = unsafe { importer.node(&owner.0, data_type, &path, 0)? };
-    if validation == Validation::Full {
-        data.validate_full().map_err(|e| path.invalid(e.to_string()))?;
-    }
-    Ok(data)
+    unsafe { importer.node(&owner.0, data_type, &path, 0) }
 }
 
 struct Importer<'a> {
@@ -122,7 +118,7 @@ impl Importer<'_> {
                         other => other,
                     };
                     let width = layout::fixed_width(element).unwrap_or(0);
-                    let align = if width.is_power_of_two() { width.min(16) } else { 1 };
+                    let align = layout::data_alignment(element);
                     // SAFETY: per the caller the buffer holds `extent` elements.
                     buffers.push(unsafe { self.buffer(pointer, extent * width, align, &buffer_path)? });
                 }
@@ -163,6 +159,13 @@ impl Importer<'_> {
         // sizes and child lengths that arrow-rs's array types rely on before anything reads the data.
         let data = unsafe { builder.build_unchecked() };
         data.validate().map_err(|e| path.invalid(e.to_string()))?;
+        if self.validation == Validation::Full {
+            // Node by node (children first) rather than `validate_full` at the root, so that the
+            // error names the node's path; together the same checks as `validate_full`.
+            data.validate_nulls()
+                .and_then(|()| data.validate_values())
+                .map_err(|e| path.invalid(e.to_string()))?;
+        }
         Ok(data)
     }
 

@@ -34,7 +34,9 @@ use arrow::array::make_comparator;
 use arrow::compute::take;
 use arrow_array::builder::BinaryViewBuilder;
 use arrow_array::cast::AsArray;
-use arrow_array::{make_array, Array, ArrayRef, NullArray, RecordBatch, RecordBatchOptions, UInt32Array};
+use arrow_array::{
+    make_array, Array, ArrayRef, NullArray, RecordBatch, RecordBatchOptions, UInt32Array,
+};
 use arrow_buffer::{
     i256, ArrowNativeType, BooleanBuffer, Buffer, IntervalDayTime, IntervalMonthDayNano, NullBuffer,
 };
@@ -152,12 +154,24 @@ pub fn decimal_type() -> BoxedStrategy<DataType> {
 }
 
 fn time_unit() -> BoxedStrategy<TimeUnit> {
-    select(vec![TimeUnit::Second, TimeUnit::Millisecond, TimeUnit::Microsecond, TimeUnit::Nanosecond]).boxed()
+    select(vec![
+        TimeUnit::Second,
+        TimeUnit::Millisecond,
+        TimeUnit::Microsecond,
+        TimeUnit::Nanosecond,
+    ])
+    .boxed()
 }
 
 /// Strategy for a timestamp type of any unit, with and without a time zone.
 pub fn timestamp_type() -> BoxedStrategy<DataType> {
-    let tz = select(vec![None, Some("UTC"), Some("+05:30"), Some("-08:00"), Some("Europe/Paris")]);
+    let tz = select(vec![
+        None,
+        Some("UTC"),
+        Some("+05:30"),
+        Some("-08:00"),
+        Some("Europe/Paris"),
+    ]);
     (time_unit(), tz)
         .prop_map(|(unit, tz)| DataType::Timestamp(unit, tz.map(Arc::from)))
         .boxed()
@@ -174,18 +188,28 @@ fn integer_types() -> Vec<DataType> {
 pub fn can_be_non_nullable(dt: &DataType) -> bool {
     match dt {
         DataType::Null => false,
-        DataType::Union(fields, _) => fields.iter().all(|(_, f)| can_be_non_nullable(f.data_type())),
+        DataType::Union(fields, _) => fields
+            .iter()
+            .all(|(_, f)| can_be_non_nullable(f.data_type())),
         DataType::Dictionary(_, values) => can_be_non_nullable(values),
         DataType::RunEndEncoded(_, values) => can_be_non_nullable(values.data_type()),
         _ => true,
     }
 }
 
+/// Strings of `min..=max` characters from `alphabet` (cheaper than regex strategies under Miri).
+fn chars(alphabet: &str, min: usize, max: usize) -> BoxedStrategy<String> {
+    let alphabet: Vec<char> = alphabet.chars().collect();
+    vec(select(alphabet), min..=max)
+        .prop_map(|c| c.into_iter().collect())
+        .boxed()
+}
+
 fn field_name() -> BoxedStrategy<String> {
     prop_oneof![
         3 => select(vec!["a", "b", "c", "x", "col", "value", "ünïcødé", "with space", "名前", ""])
             .prop_map(String::from),
-        1 => "[a-z_][a-z0-9_]{0,7}",
+        1 => chars("abcdefghijklmnopqrstuvwxyz_0123456789", 1, 8),
     ]
     .boxed()
 }
@@ -193,14 +217,19 @@ fn field_name() -> BoxedStrategy<String> {
 fn plain_metadata() -> BoxedStrategy<HashMap<String, String>> {
     prop_oneof![
         6 => Just(HashMap::new()),
-        1 => hash_map("[a-z]{1,6}", "[a-zA-Z0-9 é]{0,10}", 1..=2),
+        1 => hash_map(chars("abcdefghijklmnopqrstuvwxyz", 1, 6), chars("abcXYZ0189 é", 0, 10), 1..=2),
     ]
     .boxed()
 }
 
 fn extension_metadata() -> BoxedStrategy<HashMap<String, String>> {
     let name = select(vec!["cabi.test.point", "cabi.test.opaque", "x-ext"]);
-    let meta = select(vec![None, Some(""), Some("{\"unit\":\"m\"}"), Some("ünï \u{0}bytes")]);
+    let meta = select(vec![
+        None,
+        Some(""),
+        Some("{\"unit\":\"m\"}"),
+        Some("ünï \u{0}bytes"),
+    ]);
     prop_oneof![
         4 => Just(HashMap::new()),
         1 => (name, meta).prop_map(|(name, meta)| {
@@ -289,7 +318,8 @@ fn dictionary_type(depth: u32) -> BoxedStrategy<DataType> {
 /// Nested types whose children are drawn from `data_type(depth)`, with extra dictionaries so
 /// that dictionaries nested in lists, structs and maps are common.
 fn nested_type(depth: u32) -> BoxedStrategy<DataType> {
-    let inner = move || prop_oneof![6 => data_type_boxed(depth), 1 => dictionary_type(depth)].boxed();
+    let inner =
+        move || prop_oneof![6 => data_type_boxed(depth), 1 => dictionary_type(depth)].boxed();
     let item = move || child_field(list_item_name(), inner()).prop_map(Arc::new);
 
     let list = item().prop_map(DataType::List).boxed();
@@ -302,12 +332,28 @@ fn nested_type(depth: u32) -> BoxedStrategy<DataType> {
     let strukt = vec(child_field(field_name(), inner()), 0..=3)
         .prop_map(|fields| DataType::Struct(Fields::from(dedup_names(fields))))
         .boxed();
-    let map = (any::<bool>(), map_key_type(), inner(), prop::bool::weighted(0.75), any::<bool>())
+    let map = (
+        any::<bool>(),
+        map_key_type(),
+        inner(),
+        prop::bool::weighted(0.75),
+        any::<bool>(),
+    )
         .prop_map(|(cpp_names, key, value, value_nullable, sorted)| {
-            let (k, v) = if cpp_names { ("key", "value") } else { ("keys", "values") };
+            let (k, v) = if cpp_names {
+                ("key", "value")
+            } else {
+                ("keys", "values")
+            };
             let value_nullable = value_nullable || !can_be_non_nullable(&value);
-            let entries = Fields::from(vec![Field::new(k, key, false), Field::new(v, value, value_nullable)]);
-            DataType::Map(Arc::new(Field::new("entries", DataType::Struct(entries), false)), sorted)
+            let entries = Fields::from(vec![
+                Field::new(k, key, false),
+                Field::new(v, value, value_nullable),
+            ]);
+            DataType::Map(
+                Arc::new(Field::new("entries", DataType::Struct(entries), false)),
+                sorted,
+            )
         })
         .boxed();
     let union = (1usize..=3)
@@ -321,13 +367,16 @@ fn nested_type(depth: u32) -> BoxedStrategy<DataType> {
             (vec(child_field(field_name(), inner()), n), ids, mode)
         })
         .prop_map(|(fields, ids, mode)| {
-            let fields = UnionFields::try_new(ids, dedup_names(fields)).expect("valid union fields");
+            let fields =
+                UnionFields::try_new(ids, dedup_names(fields)).expect("valid union fields");
             DataType::Union(fields, mode)
         })
         .boxed();
     let run_end_encoded = (
         select(vec![DataType::Int16, DataType::Int32, DataType::Int64]),
-        inner().prop_filter("no nested run-end encoding", |t| !matches!(t, DataType::RunEndEncoded(..))),
+        inner().prop_filter("no nested run-end encoding", |t| {
+            !matches!(t, DataType::RunEndEncoded(..))
+        }),
     )
         .prop_map(|(run_ends, values)| {
             DataType::RunEndEncoded(
@@ -367,7 +416,10 @@ pub fn type_family(dt: &DataType) -> String {
         Union(_, m) => format!("Union({m:?})"),
         other => {
             let s = format!("{other:?}");
-            s.split(['(', ' ', '{']).next().unwrap_or_default().to_string()
+            s.split(['(', ' ', '{'])
+                .next()
+                .unwrap_or_default()
+                .to_string()
         }
     }
 }
@@ -376,9 +428,22 @@ pub fn type_family(dt: &DataType) -> String {
 pub fn all_type_families() -> Vec<String> {
     let mut out: Vec<String> = simple_leaf_types().iter().map(type_family).collect();
     for s in [
-        "Decimal32", "Decimal64", "Decimal128", "Decimal256", "FixedSizeBinary", "List", "LargeList",
-        "ListView", "LargeListView", "FixedSizeList", "Struct", "Map", "Union(Sparse)",
-        "Union(Dense)", "RunEndEncoded", "Dictionary",
+        "Decimal32",
+        "Decimal64",
+        "Decimal128",
+        "Decimal256",
+        "FixedSizeBinary",
+        "List",
+        "LargeList",
+        "ListView",
+        "LargeListView",
+        "FixedSizeList",
+        "Struct",
+        "Map",
+        "Union(Sparse)",
+        "Union(Dense)",
+        "RunEndEncoded",
+        "Dictionary",
     ] {
         out.push(s.to_string());
     }
@@ -399,7 +464,9 @@ pub fn visit_types(dt: &DataType, f: &mut dyn FnMut(&DataType)) {
         | DataType::FixedSizeList(c, _)
         | DataType::Map(c, _) => visit_types(c.data_type(), f),
         DataType::Struct(fields) => fields.iter().for_each(|c| visit_types(c.data_type(), f)),
-        DataType::Union(fields, _) => fields.iter().for_each(|(_, c)| visit_types(c.data_type(), f)),
+        DataType::Union(fields, _) => fields
+            .iter()
+            .for_each(|(_, c)| visit_types(c.data_type(), f)),
         DataType::Dictionary(k, v) => {
             visit_types(k, f);
             visit_types(v, f);
@@ -432,9 +499,14 @@ pub fn field_for(data_type: &DataType) -> BoxedStrategy<Field> {
 /// Like [`field_for`] for `array`'s type, but non-nullable about a third of the time when the array
 /// has no (logical) nulls.
 pub fn field_for_array(array: &ArrayRef) -> BoxedStrategy<Field> {
-    let may_be_non_nullable =
-        can_be_non_nullable(array.data_type()) && array.logical_null_count() == 0 && array.null_count() == 0;
-    let nullable = if may_be_non_nullable { prop::bool::weighted(0.66).boxed() } else { Just(true).boxed() };
+    let may_be_non_nullable = can_be_non_nullable(array.data_type())
+        && array.logical_null_count() == 0
+        && array.null_count() == 0;
+    let nullable = if may_be_non_nullable {
+        prop::bool::weighted(0.66).boxed()
+    } else {
+        Just(true).boxed()
+    };
     (field_for(array.data_type()), nullable)
         .prop_map(|(f, nullable)| f.with_nullable(nullable))
         .boxed()
@@ -447,23 +519,30 @@ pub fn any_field_and_array() -> BoxedStrategy<(Field, ArrayRef)> {
         .boxed()
 }
 
-/// A record batch of 0..=4 columns of any type (depth 2) and 0..=`MAX_LEN` rows; columns of
-/// non-nullable fields hold no nulls. The batch is sometimes sliced.
+/// A record batch of 0..=4 columns of any type (depth 2) and 0..=`MAX_LEN` rows, sometimes with
+/// schema metadata; columns of non-nullable fields hold no nulls. The batch is sometimes sliced.
 pub fn record_batch() -> BoxedStrategy<RecordBatch> {
-    let field = (data_type_boxed(2), prop::bool::weighted(0.7))
-        .prop_flat_map(|(dt, nullable)| {
-            let nullable = nullable || !can_be_non_nullable(&dt);
-            field_for(&dt).prop_map(move |f| f.with_nullable(nullable))
-        });
-    (vec(field, 0..=4), 0..=MAX_LEN)
-        .prop_flat_map(|(fields, rows)| {
+    let field = (data_type_boxed(2), prop::bool::weighted(0.7)).prop_flat_map(|(dt, nullable)| {
+        let nullable = nullable || !can_be_non_nullable(&dt);
+        field_for(&dt).prop_map(move |f| f.with_nullable(nullable))
+    });
+    (vec(field, 0..=4), 0..=MAX_LEN, plain_metadata())
+        .prop_flat_map(|(fields, rows, metadata)| {
             let fields = dedup_names(fields);
-            let columns: Vec<_> =
-                fields.iter().map(|f| array_exact(f.data_type(), rows, f.is_nullable())).collect();
-            (Just(fields), Just(rows), columns, 0..=rows, 0..=rows)
+            let columns: Vec<_> = fields
+                .iter()
+                .map(|f| array_exact(f.data_type(), rows, f.is_nullable()))
+                .collect();
+            (
+                Just((fields, metadata)),
+                Just(rows),
+                columns,
+                0..=rows,
+                0..=rows,
+            )
         })
-        .prop_map(|(fields, rows, columns, a, b)| {
-            let schema = Arc::new(Schema::new(fields));
+        .prop_map(|((fields, metadata), rows, columns, a, b)| {
+            let schema = Arc::new(Schema::new_with_metadata(fields, metadata));
             let options = RecordBatchOptions::new().with_row_count(Some(rows));
             let batch = RecordBatch::try_new_with_options(schema, columns, &options)
                 .expect("generator built an invalid record batch");
@@ -551,11 +630,18 @@ pub fn array_exact(dt: &DataType, len: usize, nulls: bool) -> BoxedStrategy<Arra
     use DataType::*;
     let dt = dt.clone();
     match dt.clone() {
-        Null => Just(len).prop_map(|len| Arc::new(NullArray::new(len)) as ArrayRef).boxed(),
+        Null => Just(len)
+            .prop_map(|len| Arc::new(NullArray::new(len)) as ArrayRef)
+            .boxed(),
         Boolean => (vec(any::<bool>(), len), validity(len, nulls))
             .prop_map(move |(v, n)| {
                 let values = BooleanBuffer::from(v).into_inner();
-                finish(ArrayData::builder(Boolean).len(len).add_buffer(values).nulls(n))
+                finish(
+                    ArrayData::builder(Boolean)
+                        .len(len)
+                        .add_buffer(values)
+                        .nulls(n),
+                )
             })
             .boxed(),
         Int8 => primitive(dt, len, nulls, any::<i8>()),
@@ -594,7 +680,12 @@ pub fn array_exact(dt: &DataType, len: usize, nulls: bool) -> BoxedStrategy<Arra
         }
         Decimal256(p, _) => primitive(dt, len, nulls, decimal256_value(p)),
         Date32 => primitive(dt, len, nulls, -100_000i32..100_000),
-        Date64 => primitive(dt, len, nulls, (-100_000i64..100_000).prop_map(|d| d * 86_400_000)),
+        Date64 => primitive(
+            dt,
+            len,
+            nulls,
+            (-100_000i64..100_000).prop_map(|d| d * 86_400_000),
+        ),
         Time32(TimeUnit::Second) => primitive(dt, len, nulls, 0i32..86_400),
         Time32(_) => primitive(dt, len, nulls, 0i32..86_400_000),
         Time64(TimeUnit::Microsecond) => primitive(dt, len, nulls, 0i64..86_400_000_000),
@@ -613,7 +704,8 @@ pub fn array_exact(dt: &DataType, len: usize, nulls: bool) -> BoxedStrategy<Arra
             dt,
             len,
             nulls,
-            (-10_000i32..10_000, -86_400_000i32..86_400_000).prop_map(|(d, ms)| IntervalDayTime::new(d, ms)),
+            (-10_000i32..10_000, -86_400_000i32..86_400_000)
+                .prop_map(|(d, ms)| IntervalDayTime::new(d, ms)),
         ),
         Interval(IntervalUnit::MonthDayNano) => primitive(
             dt,
@@ -623,7 +715,14 @@ pub fn array_exact(dt: &DataType, len: usize, nulls: bool) -> BoxedStrategy<Arra
                 .prop_map(|(m, d, ns)| IntervalMonthDayNano::new(m, d, ns)),
         ),
         FixedSizeBinary(width) => (vec(any::<u8>(), len * width as usize), validity(len, nulls))
-            .prop_map(move |(v, n)| finish(ArrayData::builder(dt.clone()).len(len).add_buffer(Buffer::from_vec(v)).nulls(n)))
+            .prop_map(move |(v, n)| {
+                finish(
+                    ArrayData::builder(dt.clone())
+                        .len(len)
+                        .add_buffer(Buffer::from_vec(v))
+                        .nulls(n),
+                )
+            })
             .boxed(),
         Binary => offset_bytes::<i32>(dt, len, nulls, false),
         LargeBinary => offset_bytes::<i64>(dt, len, nulls, false),
@@ -640,7 +739,12 @@ pub fn array_exact(dt: &DataType, len: usize, nulls: bool) -> BoxedStrategy<Arra
             child_array(f.data_type(), len * size as usize, f.is_nullable()),
         )
             .prop_map(move |(n, child)| {
-                finish(ArrayData::builder(dt.clone()).len(len).nulls(n).add_child_data(child.to_data()))
+                finish(
+                    ArrayData::builder(dt.clone())
+                        .len(len)
+                        .nulls(n)
+                        .add_child_data(child.to_data()),
+                )
             })
             .boxed(),
         Struct(fields) => struct_array(fields, len, nulls),
@@ -658,7 +762,12 @@ where
 {
     (vec(values, len), validity(len, nulls))
         .prop_map(move |(v, n)| {
-            finish(ArrayData::builder(dt.clone()).len(len).add_buffer(Buffer::from_vec(v)).nulls(n))
+            finish(
+                ArrayData::builder(dt.clone())
+                    .len(len)
+                    .add_buffer(Buffer::from_vec(v))
+                    .nulls(n),
+            )
         })
         .boxed()
 }
@@ -683,7 +792,7 @@ fn decimal256_value(precision: u8) -> BoxedStrategy<i256> {
 
 fn string_value() -> BoxedStrategy<String> {
     prop_oneof![
-        3 => "[a-zA-Z0-9 ]{0,30}",
+        3 => chars("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ", 0, 30),
         1 => vec(any::<char>(), 0..=10).prop_map(|c| c.into_iter().collect::<String>()),
         1 => select(vec!["", "a", "exactly12byt", "thirteen byte", "ünïcødé strings ŝ", "名前と値"])
             .prop_map(String::from),
@@ -705,9 +814,20 @@ fn byte_value(utf8: bool) -> BoxedStrategy<Vec<u8>> {
 
 /// Binary/Utf8 and their large variants: the first offset is sometimes not zero, the values
 /// buffer sometimes has unused bytes at the end, null slots sometimes own bytes.
-fn offset_bytes<O: ArrowNativeType>(dt: DataType, len: usize, nulls: bool, utf8: bool) -> BoxedStrategy<ArrayRef> {
+fn offset_bytes<O: ArrowNativeType>(
+    dt: DataType,
+    len: usize,
+    nulls: bool,
+    utf8: bool,
+) -> BoxedStrategy<ArrayRef> {
     let max_prefix: usize = if len == 0 { 0 } else { 3 };
-    (vec(byte_value(utf8), len), validity(len, nulls), 0..=max_prefix, 0usize..=2, any::<bool>())
+    (
+        vec(byte_value(utf8), len),
+        validity(len, nulls),
+        0..=max_prefix,
+        0usize..=2,
+        any::<bool>(),
+    )
         .prop_map(move |(values, n, prefix, suffix, empty_nulls)| {
             let mut data = vec![b'#'; prefix];
             let mut offsets = vec![O::usize_as(prefix)];
@@ -732,7 +852,12 @@ fn offset_bytes<O: ArrowNativeType>(dt: DataType, len: usize, nulls: bool, utf8:
 /// BinaryView/Utf8View built with small fixed block sizes so that long values spread over
 /// several variadic buffers; sometimes with an extra variadic buffer no view points into.
 fn view_bytes(len: usize, nulls: bool, utf8: bool) -> BoxedStrategy<ArrayRef> {
-    (vec(byte_value(utf8), len), validity(len, nulls), select(vec![0u32, 16, 32, 64]), prop::bool::weighted(0.2))
+    (
+        vec(byte_value(utf8), len),
+        validity(len, nulls),
+        select(vec![0u32, 16, 32, 64]),
+        prop::bool::weighted(0.2),
+    )
         .prop_map(move |(values, n, block, extra_buffer)| {
             let mut builder = BinaryViewBuilder::new();
             if block > 0 {
@@ -746,7 +871,11 @@ fn view_bytes(len: usize, nulls: bool, utf8: bool) -> BoxedStrategy<ArrayRef> {
                 }
             }
             let data = builder.finish().into_data();
-            let dt = if utf8 { DataType::Utf8View } else { DataType::BinaryView };
+            let dt = if utf8 {
+                DataType::Utf8View
+            } else {
+                DataType::BinaryView
+            };
             let mut b = data.into_builder().data_type(dt);
             if extra_buffer {
                 b = b.add_buffer(Buffer::from_vec(b"an unused variadic buffer".to_vec()));
@@ -757,7 +886,12 @@ fn view_bytes(len: usize, nulls: bool, utf8: bool) -> BoxedStrategy<ArrayRef> {
 }
 
 /// `len + 1` offsets starting at `start`, ending at `start + total`, non-decreasing.
-fn offsets_from_cuts<O: ArrowNativeType>(len: usize, start: usize, total: usize, mut cuts: Vec<usize>) -> Vec<O> {
+fn offsets_from_cuts<O: ArrowNativeType>(
+    len: usize,
+    start: usize,
+    total: usize,
+    mut cuts: Vec<usize>,
+) -> Vec<O> {
     cuts.sort_unstable();
     let mut out = Vec::with_capacity(len + 1);
     out.push(O::usize_as(start));
@@ -769,23 +903,49 @@ fn offsets_from_cuts<O: ArrowNativeType>(len: usize, start: usize, total: usize,
 }
 
 /// Strategy for (validity, offsets, child length) of a list-like array with `len` slots.
-fn list_shape<O: ArrowNativeType>(len: usize, nulls: bool) -> BoxedStrategy<(Option<NullBuffer>, Vec<O>, usize)> {
-    let cap = if len == 0 { 0 } else { (3 * len).min(MAX_CHILD_LEN) };
+fn list_shape<O: ArrowNativeType>(
+    len: usize,
+    nulls: bool,
+) -> BoxedStrategy<(Option<NullBuffer>, Vec<O>, usize)> {
+    let cap = if len == 0 {
+        0
+    } else {
+        (3 * len).min(MAX_CHILD_LEN)
+    };
     let slack: usize = if len == 0 { 0 } else { 2 };
     (validity(len, nulls), 0..=cap, 0..=slack, 0..=slack)
         .prop_flat_map(move |(n, total, start, tail)| {
-            (Just(n), vec(0..=total, len.saturating_sub(1)), Just(start), Just(total), Just(tail))
+            (
+                Just(n),
+                vec(0..=total, len.saturating_sub(1)),
+                Just(start),
+                Just(total),
+                Just(tail),
+            )
         })
         .prop_map(move |(n, cuts, start, total, tail)| {
-            (n, offsets_from_cuts::<O>(len, start, total, cuts), start + total + tail)
+            (
+                n,
+                offsets_from_cuts::<O>(len, start, total, cuts),
+                start + total + tail,
+            )
         })
         .boxed()
 }
 
-fn list<O: ArrowNativeType>(dt: DataType, field: FieldRef, len: usize, nulls: bool) -> BoxedStrategy<ArrayRef> {
+fn list<O: ArrowNativeType>(
+    dt: DataType,
+    field: FieldRef,
+    len: usize,
+    nulls: bool,
+) -> BoxedStrategy<ArrayRef> {
     list_shape::<O>(len, nulls)
         .prop_flat_map(move |(n, offsets, child_len)| {
-            (Just(n), Just(offsets), child_array(field.data_type(), child_len, field.is_nullable()))
+            (
+                Just(n),
+                Just(offsets),
+                child_array(field.data_type(), child_len, field.is_nullable()),
+            )
         })
         .prop_map(move |(n, offsets, child)| {
             finish(
@@ -801,8 +961,17 @@ fn list<O: ArrowNativeType>(dt: DataType, field: FieldRef, len: usize, nulls: bo
 
 /// List views: each slot has a random offset and size into the child, so views overlap,
 /// repeat and come out of order.
-fn list_view<O: ArrowNativeType>(dt: DataType, field: FieldRef, len: usize, nulls: bool) -> BoxedStrategy<ArrayRef> {
-    let cap = if len == 0 { 2 } else { (2 * len + 2).min(MAX_CHILD_LEN) };
+fn list_view<O: ArrowNativeType>(
+    dt: DataType,
+    field: FieldRef,
+    len: usize,
+    nulls: bool,
+) -> BoxedStrategy<ArrayRef> {
+    let cap = if len == 0 {
+        2
+    } else {
+        (2 * len + 2).min(MAX_CHILD_LEN)
+    };
     (validity(len, nulls), 0..=cap)
         .prop_flat_map(move |(n, child_len)| {
             (
@@ -814,7 +983,10 @@ fn list_view<O: ArrowNativeType>(dt: DataType, field: FieldRef, len: usize, null
         .prop_map(move |(n, slots, child)| {
             let child_len = child.len();
             let offsets: Vec<O> = slots.iter().map(|&(o, _)| O::usize_as(o)).collect();
-            let sizes: Vec<O> = slots.iter().map(|&(o, s)| O::usize_as(s.min(child_len - o))).collect();
+            let sizes: Vec<O> = slots
+                .iter()
+                .map(|&(o, s)| O::usize_as(s.min(child_len - o)))
+                .collect();
             finish(
                 ArrayData::builder(dt.clone())
                     .len(len)
@@ -828,8 +1000,10 @@ fn list_view<O: ArrowNativeType>(dt: DataType, field: FieldRef, len: usize, null
 }
 
 fn struct_array(fields: Fields, len: usize, nulls: bool) -> BoxedStrategy<ArrayRef> {
-    let children: Vec<_> =
-        fields.iter().map(|f| child_array(f.data_type(), len, f.is_nullable())).collect();
+    let children: Vec<_> = fields
+        .iter()
+        .map(|f| child_array(f.data_type(), len, f.is_nullable()))
+        .collect();
     (validity(len, nulls), children)
         .prop_map(move |(n, children)| {
             finish(
@@ -842,16 +1016,30 @@ fn struct_array(fields: Fields, len: usize, nulls: bool) -> BoxedStrategy<ArrayR
         .boxed()
 }
 
-fn map(dt: DataType, entries: FieldRef, sorted: bool, len: usize, nulls: bool) -> BoxedStrategy<ArrayRef> {
+fn map(
+    dt: DataType,
+    entries: FieldRef,
+    sorted: bool,
+    len: usize,
+    nulls: bool,
+) -> BoxedStrategy<ArrayRef> {
     let DataType::Struct(entry_fields) = entries.data_type().clone() else {
         panic!("map entries must be a struct, got {}", entries.data_type());
     };
     list_shape::<i32>(len, nulls)
         .prop_flat_map(move |(n, offsets, child_len)| {
-            (Just(n), Just(offsets), struct_array(entry_fields.clone(), child_len, false))
+            (
+                Just(n),
+                Just(offsets),
+                struct_array(entry_fields.clone(), child_len, false),
+            )
         })
         .prop_map(move |(n, offsets, entries)| {
-            let entries = if sorted { sort_map_entries(&entries, &offsets) } else { entries };
+            let entries = if sorted {
+                sort_map_entries(&entries, &offsets)
+            } else {
+                entries
+            };
             finish(
                 ArrayData::builder(dt.clone())
                     .len(len)
@@ -866,7 +1054,8 @@ fn map(dt: DataType, entries: FieldRef, sorted: bool, len: usize, nulls: bool) -
 /// Reorders the entries of each map so that its keys are sorted.
 fn sort_map_entries(entries: &ArrayRef, offsets: &[i32]) -> ArrayRef {
     let keys = entries.as_struct().column(0).clone();
-    let cmp = make_comparator(keys.as_ref(), keys.as_ref(), SortOptions::default()).expect("comparable map keys");
+    let cmp = make_comparator(keys.as_ref(), keys.as_ref(), SortOptions::default())
+        .expect("comparable map keys");
     let mut indices: Vec<u32> = (0..entries.len() as u32).collect();
     for w in offsets.windows(2) {
         indices[w[0] as usize..w[1] as usize].sort_by(|&a, &b| cmp(a as usize, b as usize));
@@ -874,7 +1063,13 @@ fn sort_map_entries(entries: &ArrayRef, offsets: &[i32]) -> ArrayRef {
     take(entries.as_ref(), &UInt32Array::from(indices), None).expect("take map entries")
 }
 
-fn union(dt: DataType, fields: UnionFields, mode: UnionMode, len: usize, nulls: bool) -> BoxedStrategy<ArrayRef> {
+fn union(
+    dt: DataType,
+    fields: UnionFields,
+    mode: UnionMode,
+    len: usize,
+    nulls: bool,
+) -> BoxedStrategy<ArrayRef> {
     let ids: Vec<i8> = fields.iter().map(|(id, _)| id).collect();
     let type_ids = vec(select(ids.clone()), len);
     match mode {
@@ -940,7 +1135,9 @@ fn run_end_encoded(
     len: usize,
     nulls: bool,
 ) -> BoxedStrategy<ArrayRef> {
-    let runs = if len == 0 { Just(Vec::new()).boxed() } else {
+    let runs = if len == 0 {
+        Just(Vec::new()).boxed()
+    } else {
         (0..len)
             .prop_flat_map(move |k| subsequence((1..len).collect::<Vec<usize>>(), k))
             .prop_map(move |mut ends| {
@@ -976,7 +1173,13 @@ fn run_end_encoded(
     .boxed()
 }
 
-fn dictionary(dt: DataType, key: DataType, values: DataType, len: usize, nulls: bool) -> BoxedStrategy<ArrayRef> {
+fn dictionary(
+    dt: DataType,
+    key: DataType,
+    values: DataType,
+    len: usize,
+    nulls: bool,
+) -> BoxedStrategy<ArrayRef> {
     let dict_len = if len == 0 { 0usize..=3 } else { 1usize..=8 };
     dict_len
         .prop_flat_map(move |dict_len| {
@@ -988,14 +1191,30 @@ fn dictionary(dt: DataType, key: DataType, values: DataType, len: usize, nulls: 
         })
         .prop_map(move |(keys, n, values)| {
             let buffer = match key {
-                DataType::Int8 => Buffer::from_vec(keys.iter().map(|&k| k as i8).collect::<Vec<_>>()),
-                DataType::Int16 => Buffer::from_vec(keys.iter().map(|&k| k as i16).collect::<Vec<_>>()),
-                DataType::Int32 => Buffer::from_vec(keys.iter().map(|&k| k as i32).collect::<Vec<_>>()),
-                DataType::Int64 => Buffer::from_vec(keys.iter().map(|&k| k as i64).collect::<Vec<_>>()),
-                DataType::UInt8 => Buffer::from_vec(keys.iter().map(|&k| k as u8).collect::<Vec<_>>()),
-                DataType::UInt16 => Buffer::from_vec(keys.iter().map(|&k| k as u16).collect::<Vec<_>>()),
-                DataType::UInt32 => Buffer::from_vec(keys.iter().map(|&k| k as u32).collect::<Vec<_>>()),
-                DataType::UInt64 => Buffer::from_vec(keys.iter().map(|&k| k as u64).collect::<Vec<_>>()),
+                DataType::Int8 => {
+                    Buffer::from_vec(keys.iter().map(|&k| k as i8).collect::<Vec<_>>())
+                }
+                DataType::Int16 => {
+                    Buffer::from_vec(keys.iter().map(|&k| k as i16).collect::<Vec<_>>())
+                }
+                DataType::Int32 => {
+                    Buffer::from_vec(keys.iter().map(|&k| k as i32).collect::<Vec<_>>())
+                }
+                DataType::Int64 => {
+                    Buffer::from_vec(keys.iter().map(|&k| k as i64).collect::<Vec<_>>())
+                }
+                DataType::UInt8 => {
+                    Buffer::from_vec(keys.iter().map(|&k| k as u8).collect::<Vec<_>>())
+                }
+                DataType::UInt16 => {
+                    Buffer::from_vec(keys.iter().map(|&k| k as u16).collect::<Vec<_>>())
+                }
+                DataType::UInt32 => {
+                    Buffer::from_vec(keys.iter().map(|&k| k as u32).collect::<Vec<_>>())
+                }
+                DataType::UInt64 => {
+                    Buffer::from_vec(keys.iter().map(|&k| k as u64).collect::<Vec<_>>())
+                }
                 ref other => panic!("bad dictionary key type {other}"),
             };
             finish(
