@@ -1,0 +1,248 @@
+//! Shapes and crossing operations shared by the criterion bench (`benches/crossing.rs`) and the
+//! instruction-count binary (`examples/crossing_instructions.rs`), so both measure the same code.
+//!
+//! Every operation exists twice: once through arrow-cabi and once through arrow-rs's own `ffi`, with the
+//! same input and the same amount of work around the crossing (building the reader, iterating, dropping).
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use arrow_array::builder::{Int64Builder, ListBuilder, MapBuilder, StringBuilder, StringDictionaryBuilder};
+use arrow_array::types::Int32Type;
+use arrow_array::{
+    Array,
+    ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch, RecordBatchIterator, StringArray,
+    StructArray,
+};
+use arrow_data::ArrayData;
+use arrow_schema::{DataType, Schema, SchemaRef};
+
+/// Batches in each exported stream; round-trip figures are per batch (the stream's cost / this).
+pub const BATCHES_PER_STREAM: usize = 100;
+/// Rows of S1, S2 and S3.
+pub const ROWS: usize = 1024;
+/// Rows of S4.
+pub const ROWS_S4: usize = 1 << 20;
+
+/// The four shapes of issue 6.
+pub const SHAPES: [&str; 4] = ["s1", "s2", "s3", "s4"];
+
+/// The batch of a shape by name (`s1`..`s4`), or of S2's column mix at another width (`cols-N`).
+pub fn shape(name: &str) -> RecordBatch {
+    match name {
+        "s1" => int32_batch(ROWS),
+        "s2" => mixed_batch(100, ROWS),
+        "s3" => nested_batch(ROWS),
+        "s4" => int32_batch(ROWS_S4),
+        other => match other.strip_prefix("cols-").and_then(|n| n.parse().ok()) {
+            Some(columns) => mixed_batch(columns, ROWS),
+            None => panic!("unknown shape {other:?}: expected s1..s4 or cols-N"),
+        },
+    }
+}
+
+/// S1 and S4: one non-nullable Int32 column.
+pub fn int32_batch(rows: usize) -> RecordBatch {
+    let column = Int32Array::from_iter_values((0..rows).map(|i| i as i32));
+    RecordBatch::try_from_iter([("c0", Arc::new(column) as ArrayRef)]).expect("valid batch")
+}
+
+/// S2's column mix: Int64, Float64, Utf8, nullable Int32, Boolean, cycled over `columns` columns.
+pub fn mixed_batch(columns: usize, rows: usize) -> RecordBatch {
+    let words = ["", "a", "arrow", "columnar", "crossing the C ABI", "zero-copy", "ß∂ƒ", "0123456789abcdef"];
+    let columns = (0..columns).map(|c| {
+        let column: ArrayRef = match c % 5 {
+            0 => Arc::new(Int64Array::from_iter_values((0..rows).map(|i| (i * 31 + c) as i64))),
+            1 => Arc::new(Float64Array::from_iter_values((0..rows).map(|i| i as f64 * 0.5 + c as f64))),
+            2 => Arc::new(StringArray::from_iter_values((0..rows).map(|i| words[(i + c) % words.len()]))),
+            3 => Arc::new(Int32Array::from_iter((0..rows).map(|i| ((i + c) % 7 != 0).then_some(i as i32)))),
+            _ => Arc::new(BooleanArray::from_iter((0..rows).map(|i| Some((i + c) % 3 == 0)))),
+        };
+        (format!("c{c}"), column)
+    });
+    RecordBatch::try_from_iter(columns).expect("valid batch")
+}
+
+/// S3: one column Struct{List<Utf8>, Dictionary<Int32, Utf8>, Map<Utf8, Int64>}.
+pub fn nested_batch(rows: usize) -> RecordBatch {
+    let mut list = ListBuilder::new(StringBuilder::new());
+    let mut dictionary = StringDictionaryBuilder::<Int32Type>::new();
+    let mut map = MapBuilder::new(None, StringBuilder::new(), Int64Builder::new());
+    for i in 0..rows {
+        for j in 0..i % 4 {
+            list.values().append_value(format!("item-{}", (i + j) % 50));
+        }
+        list.append(i % 11 != 0);
+        if i % 13 == 0 {
+            dictionary.append_null();
+        } else {
+            dictionary.append_value(format!("category-{}", i % 16));
+        }
+        for j in 0..i % 3 {
+            map.keys().append_value(format!("key-{j}"));
+            map.values().append_value((i * j) as i64);
+        }
+        map.append(true).expect("map entry");
+    }
+    let list: ArrayRef = Arc::new(list.finish());
+    let dictionary: ArrayRef = Arc::new(dictionary.finish());
+    let map: ArrayRef = Arc::new(map.finish());
+    let nested = StructArray::try_from(vec![("list", list), ("dictionary", dictionary), ("map", map)])
+        .expect("valid struct");
+    RecordBatch::try_from_iter([("c0", Arc::new(nested) as ArrayRef)]).expect("valid batch")
+}
+
+/// A reader of `BATCHES_PER_STREAM` copies of `batch` (each copy is a clone of the columns' `Arc`s).
+pub fn reader(batch: &RecordBatch) -> RecordBatchIterator<std::vec::IntoIter<Result<RecordBatch, arrow_schema::ArrowError>>> {
+    let batches: Vec<_> = (0..BATCHES_PER_STREAM).map(|_| Ok(batch.clone())).collect();
+    RecordBatchIterator::new(batches.into_iter(), batch.schema())
+}
+
+/// The batch as a single struct array, as both libraries export a record batch.
+pub fn batch_data(batch: &RecordBatch) -> ArrayData {
+    StructArray::from(batch.clone()).to_data()
+}
+
+// ---------------------------------------------------------------------------------------------------
+// (a) stream round trip: export a reader of BATCHES_PER_STREAM batches, import, iterate, drop.
+
+/// arrow-cabi: the number of rows read (so the work can't be optimized away).
+pub fn roundtrip_ours(batch: &RecordBatch) -> usize {
+    let stream = arrow_cabi::ffi_stream::FFI_ArrowArrayStream::new(Box::new(reader(batch)));
+    let reader = arrow_cabi::ffi_stream::ArrowArrayStreamReader::try_new(stream).expect("import stream");
+    reader.map(|batch| batch.expect("import batch").num_rows()).sum()
+}
+
+/// arrow-rs `ffi_stream`.
+pub fn roundtrip_arrow_rs(batch: &RecordBatch) -> usize {
+    let stream = arrow::ffi_stream::FFI_ArrowArrayStream::new(Box::new(reader(batch)));
+    let reader = arrow::ffi_stream::RecordBatchStreamReader::try_new(stream).expect("import stream");
+    reader.map(|batch| batch.expect("import batch").num_rows()).sum()
+}
+
+/// The batches of one round trip, kept (for the zero-copy check).
+pub fn collect_ours(batch: &RecordBatch) -> Vec<RecordBatch> {
+    let stream = arrow_cabi::ffi_stream::FFI_ArrowArrayStream::new(Box::new(reader(batch)));
+    let reader = arrow_cabi::ffi_stream::ArrowArrayStreamReader::try_new(stream).expect("import stream");
+    reader.collect::<Result<_, _>>().expect("import batches")
+}
+
+/// As [`collect_ours`], through arrow-rs.
+pub fn collect_arrow_rs(batch: &RecordBatch) -> Vec<RecordBatch> {
+    let stream = arrow::ffi_stream::FFI_ArrowArrayStream::new(Box::new(reader(batch)));
+    let reader = arrow::ffi_stream::RecordBatchStreamReader::try_new(stream).expect("import stream");
+    reader.collect::<Result<_, _>>().expect("import batches")
+}
+
+/// Every buffer address of `data` and its descendants (values, offsets, validity, dictionary values).
+fn addresses(data: &ArrayData, path: String, out: &mut Vec<(String, *const u8)>) {
+    for (i, buffer) in data.buffers().iter().enumerate() {
+        out.push((format!("{path}.buffers[{i}]"), buffer.as_ptr()));
+    }
+    if let Some(nulls) = data.nulls() {
+        out.push((format!("{path}.validity"), nulls.buffer().as_ptr()));
+    }
+    for (i, child) in data.child_data().iter().enumerate() {
+        addresses(child, format!("{path}.children[{i}]"), out);
+    }
+}
+
+/// Checks that every buffer of every imported batch is the original's buffer (same address): zero bytes
+/// of array data copied. A validity buffer the importer left out (no nulls) is not a copy; any other
+/// difference is. Returns the number of buffers compared.
+pub fn assert_zero_copy(library: &str, original: &RecordBatch, imported: &[RecordBatch]) -> usize {
+    let mut expected = Vec::new();
+    for (c, column) in original.columns().iter().enumerate() {
+        addresses(&column.to_data(), format!("column[{c}]"), &mut expected);
+    }
+    let mut compared = 0;
+    assert_eq!(imported.len(), BATCHES_PER_STREAM, "{library}: batches read");
+    for (b, batch) in imported.iter().enumerate() {
+        let mut got = Vec::new();
+        for (c, column) in batch.columns().iter().enumerate() {
+            addresses(&column.to_data(), format!("column[{c}]"), &mut got);
+        }
+        for (path, address) in &got {
+            let original = expected.iter().find(|(p, _)| p == path);
+            assert!(
+                original.is_some_and(|(_, a)| a == address),
+                "{library}: batch {b} {path} at {address:?} is not the original buffer {original:?}: data was copied"
+            );
+            compared += 1;
+        }
+        let data_buffers = |list: &[(String, *const u8)]| list.iter().filter(|(p, _)| !p.ends_with("validity")).count();
+        assert_eq!(data_buffers(&got), data_buffers(&expected), "{library}: batch {b} buffer count");
+    }
+    compared
+}
+
+// ---------------------------------------------------------------------------------------------------
+// (b) export alone: batch -> StructArray -> ArrayData -> FFI_ArrowArray, then release.
+
+/// arrow-cabi export of one batch, released by the drop at the end.
+pub fn export_ours(batch: &RecordBatch) -> arrow_cabi::ffi::FFI_ArrowArray {
+    arrow_cabi::ffi::FFI_ArrowArray::new(&batch_data(batch))
+}
+
+/// arrow-rs export of one batch.
+pub fn export_arrow_rs(batch: &RecordBatch) -> arrow::ffi::FFI_ArrowArray {
+    arrow::ffi::FFI_ArrowArray::new(&batch_data(batch))
+}
+
+// ---------------------------------------------------------------------------------------------------
+// (c) import alone: FFI_ArrowArray (fresh export of the same library) -> RecordBatch, schema known.
+
+/// arrow-cabi import of one exported batch at `validation`, as its stream reader does it.
+pub fn import_ours(
+    array: arrow_cabi::ffi::FFI_ArrowArray,
+    schema: &SchemaRef,
+    data_type: &DataType,
+    validation: arrow_cabi::Validation,
+) -> RecordBatch {
+    let data = arrow_cabi::array::import_array_data(array, data_type, validation).expect("import");
+    let rows = data.len();
+    let columns = StructArray::from(data).into_parts().1;
+    let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(rows));
+    RecordBatch::try_new_with_options(schema.clone(), columns, &options).expect("batch")
+}
+
+/// arrow-rs import of one exported batch, as its stream reader does it.
+pub fn import_arrow_rs(array: arrow::ffi::FFI_ArrowArray, schema: &SchemaRef, data_type: &DataType) -> RecordBatch {
+    // SAFETY: `array` is a fresh export by arrow-rs of valid data of type `data_type`.
+    let data = unsafe { arrow::ffi::from_ffi_and_data_type(array, data_type.clone()) }.expect("import");
+    let rows = data.len();
+    let columns = StructArray::from(data).into_parts().1;
+    let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(rows));
+    RecordBatch::try_new_with_options(schema.clone(), columns, &options).expect("batch")
+}
+
+// ---------------------------------------------------------------------------------------------------
+// (d) schema import alone: FFI_ArrowSchema -> Schema.
+
+/// arrow-cabi's exported schema of `schema`.
+pub fn schema_export_ours(schema: &Schema) -> arrow_cabi::ffi::FFI_ArrowSchema {
+    arrow_cabi::ffi::FFI_ArrowSchema::try_from(schema).expect("export schema")
+}
+
+/// arrow-rs's exported schema of `schema`.
+pub fn schema_export_arrow_rs(schema: &Schema) -> arrow::ffi::FFI_ArrowSchema {
+    arrow::ffi::FFI_ArrowSchema::try_from(schema).expect("export schema")
+}
+
+/// arrow-cabi schema import.
+pub fn schema_import_ours(schema: &arrow_cabi::ffi::FFI_ArrowSchema) -> Schema {
+    Schema::try_from(schema).expect("import schema")
+}
+
+/// arrow-rs schema import.
+pub fn schema_import_arrow_rs(schema: &arrow::ffi::FFI_ArrowSchema) -> Schema {
+    Schema::try_from(schema).expect("import schema")
+}
+
+// ---------------------------------------------------------------------------------------------------
+// (e) full validation: arrow-rs's `ArrayData::validate_full` on the batch's data.
+
+/// arrow-rs full validation of every column (and the struct) of the batch.
+pub fn validate_full_arrow_rs(data: &ArrayData) {
+    data.validate_full().expect("valid data");
+}

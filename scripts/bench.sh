@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Regenerates BENCHMARKS.md and benchmarks/cost-per-column.png (issue 6):
+#   1. builds the criterion bench and the instruction-count example (cargo profile `bench`);
+#   2. runs the criterion bench `crossing` (arrow-cabi and arrow-rs's ffi side by side, a few minutes);
+#   3. counts instructions with callgrind for each case: (count at N iterations - count at 0) / N;
+#   4. writes the report and the chart with scripts/bench_report.py.
+#
+# Usage: scripts/bench.sh            (from anywhere; the whole run)
+#   SKIP_CRITERION=1 scripts/bench.sh  reuse target/criterion from an earlier run
+#   SKIP_CALLGRIND=1 scripts/bench.sh  reuse benchmarks/instructions.tsv from an earlier run
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+target="${CARGO_TARGET_DIR:-$root/target}"
+python="$root/.venv/bin/python"
+[ -x "$python" ] || python=python3
+mkdir -p benchmarks
+
+echo "== build" >&2
+cargo build --profile bench -p arrow-cabi --bench crossing --example crossing_instructions
+
+if [ -z "${SKIP_CRITERION:-}" ]; then
+    echo "== criterion" >&2
+    cargo bench -p arrow-cabi --bench crossing
+fi
+
+bin="$target/release/examples/crossing_instructions"
+tsv="benchmarks/instructions.tsv"
+if [ -z "${SKIP_CALLGRIND:-}" ]; then
+    echo "== callgrind" >&2
+    work="$(mktemp -d)"
+    trap 'rm -rf "$work"' EXIT
+    # Total instructions of one run of the example (callgrind's "summary:" line).
+    count() { # case iters
+        local out="$work/$1.$2.out"
+        valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" --case "$1" --iters "$2" >/dev/null 2>"$work/log"
+        awk '/^(summary|totals):/ { print $2; exit }' "$out"
+    }
+    printf 'case\titers\tinstructions_at_iters\tinstructions_at_0\tper_iteration\n' >"$tsv.new"
+    measure() { # shape op lib iters
+        local case="$1-$2-$3"
+        local base="$work/base.$1"
+        [ -s "$base" ] || count "$1-roundtrip-ours" 0 >"$base"
+        local at_n
+        at_n="$(count "$case" "$4")"
+        printf '%s\t%s\t%s\t%s\t%s\n' "$case" "$4" "$at_n" "$(cat "$base")" \
+            "$(( (at_n - $(cat "$base")) / $4 ))" >>"$tsv.new"
+        echo "  $case: $(( (at_n - $(cat "$base")) / $4 )) instructions per iteration" >&2
+    }
+    for shape in s1 s2 s3 s4; do
+        for lib in ours arrow-rs; do
+            measure "$shape" roundtrip "$lib" 2      # one iteration = a stream of 100 batches
+            measure "$shape" export "$lib" 100
+            measure "$shape" import "$lib" 100
+            measure "$shape" schema "$lib" 100
+        done
+    done
+    for shape in cols-1 cols-10 cols-1000; do     # cols-100 is S2
+        for lib in ours arrow-rs; do
+            measure "$shape" roundtrip "$lib" 2
+        done
+    done
+    mv "$tsv.new" "$tsv"
+fi
+
+echo "== report" >&2
+"$python" scripts/bench_report.py --criterion "$target/criterion" --instructions "$tsv" \
+    --out BENCHMARKS.md --chart benchmarks/cost-per-column.png
+echo "wrote BENCHMARKS.md and benchmarks/cost-per-column.png" >&2
