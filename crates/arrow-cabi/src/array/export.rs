@@ -2,8 +2,8 @@
 //!
 //! Nothing is copied but the validity bitmap of a node whose bitmap starts at a different bit than its
 //! data (a typed array sliced at an offset that is not a multiple of 8), and the variadic-sizes buffer
-//! of views, which the C ABI adds. Each node owns one [`Node`] block that keeps its `ArrayData` (and so
-//! every buffer) alive until the consumer releases it.
+//! of views, which the C ABI adds. Each node owns one [`Node`] block that shares its buffers (keeping
+//! them alive) and holds its children's structs, until the consumer releases it.
 
 use std::ffi::c_void;
 use std::ptr;
@@ -18,83 +18,75 @@ use crate::layout::{self, Buffer as Slot};
 
 /// What a node owns: the memory behind every pointer of its `ArrowArray`.
 struct Node {
-    /// Keeps the exported buffers alive.
-    _data: ArrayData,
-    /// Buffers made for the export (a realigned bitmap, variadic sizes).
-    _made: Vec<Buffer>,
-    buffers: Box<[*const c_void]>,
-    /// Each from `Box::into_raw`.
-    children: Box<[*mut ArrowArray]>,
-    /// From `Box::into_raw`, or NULL.
-    dictionary: *mut ArrowArray,
+    /// Keeps the exported buffers alive: the node's own (shared, not copied) and any made for the export.
+    _buffers: Vec<Buffer>,
+    /// `buffers` of the C struct points here.
+    pointers: Vec<*const c_void>,
+    /// The child structs, then the dictionary's, in place: `children` and `dictionary` point in here.
+    arrays: Vec<ArrowArray>,
+    /// `children` of the C struct points here.
+    children: Vec<*mut ArrowArray>,
 }
 
-/// Exports `data`; costs one heap block per node plus its pointer arrays, nothing per row.
+/// Exports `data`; costs one node block and its vectors per node (none per row or per byte).
 pub(crate) fn export_array(data: &ArrayData) -> ArrowArray {
-    let mut made = Vec::new();
     let layout = layout::layout(data.data_type());
-    let mut own = data.buffers().iter();
-    let mut buffers: Vec<*const c_void> = Vec::with_capacity(layout.buffers.len() + data.buffers().len() + 1);
+    let own = data.buffers();
+    let mut buffers = Vec::with_capacity(own.len() + 2);
+    let mut pointers: Vec<*const c_void> = Vec::with_capacity(layout.buffers.len() + own.len() + 1);
+    let mut own = own.iter();
     for slot in layout.buffers {
-        let pointer = match slot {
-            Slot::Validity => validity(data, &mut made),
-            _ => own.next().map_or(ptr::null(), |buffer| buffer.as_ptr()),
+        let buffer = match slot {
+            Slot::Validity => validity(data),
+            _ => own.next().cloned(),
         };
-        buffers.push(pointer.cast());
+        pointers.push(buffer.as_ref().map_or(ptr::null(), |b| b.as_ptr().cast()));
+        buffers.extend(buffer);
     }
     if layout.variadic {
         let variadic: Vec<&Buffer> = own.collect();
-        let sizes: Vec<i64> = variadic.iter().map(|buffer| buffer.len() as i64).collect();
-        buffers.extend(variadic.iter().map(|buffer| buffer.as_ptr().cast::<c_void>()));
-        let sizes = Buffer::from_vec(sizes);
-        buffers.push(sizes.as_ptr().cast());
-        made.push(sizes);
+        let sizes = Buffer::from_iter(variadic.iter().map(|buffer| buffer.len() as i64));
+        pointers.extend(variadic.iter().map(|buffer| buffer.as_ptr().cast::<c_void>()));
+        pointers.push(sizes.as_ptr().cast());
+        buffers.extend(variadic.into_iter().cloned());
+        buffers.push(sizes);
     }
 
-    let (children, dictionary): (&[ArrayData], Option<&ArrayData>) = match data.data_type() {
-        DataType::Dictionary(..) => (&[], data.child_data().first()),
-        _ => (data.child_data(), None),
-    };
-    let node = Box::new(Node {
-        _data: data.clone(),
-        _made: made,
-        buffers: buffers.into_boxed_slice(),
-        children: children.iter().map(|child| Box::into_raw(Box::new(export_array(child)))).collect(),
-        dictionary: dictionary.map_or(ptr::null_mut(), |d| Box::into_raw(Box::new(export_array(d)))),
-    });
+    let is_dictionary = matches!(data.data_type(), DataType::Dictionary(..));
+    let mut arrays: Vec<ArrowArray> = data.child_data().iter().map(export_array).collect();
+    let n_children = if is_dictionary { 0 } else { arrays.len() };
+    let children: Vec<*mut ArrowArray> = arrays[..n_children].iter_mut().map(|a| a as *mut ArrowArray).collect();
+    let dictionary = if is_dictionary { arrays.last_mut().map_or(ptr::null_mut(), |d| d as *mut ArrowArray) } else { ptr::null_mut() };
+    let node = Box::new(Node { _buffers: buffers, pointers, arrays, children });
     ArrowArray {
         length: data.len() as i64,
         null_count: data.null_count() as i64,
         offset: data.offset() as i64,
-        n_buffers: node.buffers.len() as i64,
+        n_buffers: node.pointers.len() as i64,
         n_children: node.children.len() as i64,
-        // Boxed slices keep their heap blocks when the box moves into `private_data`.
-        buffers: node.buffers.as_ptr().cast_mut(),
+        // The vectors' heap blocks do not move when the box moves into `private_data`.
+        buffers: node.pointers.as_ptr().cast_mut(),
         children: node.children.as_ptr().cast_mut(),
-        dictionary: node.dictionary,
+        dictionary,
         release: Some(release_array),
         private_data: Box::into_raw(node).cast(),
     }
 }
 
-/// A validity pointer whose bit `data.offset() + i` is element `i`'s: the bitmap itself when its bit
-/// offset lines up on a byte, otherwise a copy shifted to line up; NULL when there are no nulls.
-fn validity(data: &ArrayData, made: &mut Vec<Buffer>) -> *const u8 {
-    let Some(nulls) = data.nulls().filter(|nulls| nulls.null_count() > 0) else {
-        return ptr::null();
-    };
+/// A validity bitmap whose bit `data.offset() + i` is element `i`'s: the bitmap itself (shared, moved
+/// by whole bytes) when its bit offset lines up on a byte, otherwise a copy shifted to line up; `None`
+/// when there are no nulls.
+fn validity(data: &ArrayData) -> Option<Buffer> {
+    let nulls = data.nulls().filter(|nulls| nulls.null_count() > 0)?;
     let (have, want) = (nulls.offset(), data.offset());
     if have >= want && (have - want) % 8 == 0 {
-        // SAFETY: `(have - want) / 8` bytes in is inside the bitmap, which covers bit `have`.
-        return unsafe { nulls.buffer().as_ptr().add((have - want) / 8) };
+        let skip = (have - want) / 8;
+        return Some(nulls.buffer().slice(skip));
     }
     let mut bits = BooleanBufferBuilder::new(want + nulls.len());
     bits.append_n(want, false);
     bits.append_buffer(nulls.inner());
-    let buffer = bits.finish().into_inner();
-    let pointer = buffer.as_ptr();
-    made.push(buffer);
-    pointer
+    Some(bits.finish().into_inner())
 }
 
 /// The `release` of every exported array node.
@@ -110,17 +102,12 @@ unsafe extern "C" fn release_array(array: *mut ArrowArray) {
         }
         // SAFETY: private_data came from `Box::into_raw(Box<Node>)` in `export_array` and is reset
         // below, so it is reclaimed once.
-        let node = unsafe { Box::from_raw(array.private_data.cast::<Node>()) };
-        for child in node.children.iter().copied().chain(Some(node.dictionary)) {
-            if child.is_null() {
-                continue;
-            }
-            // SAFETY: each child pointer came from `Box::into_raw` in `export_array`, freed only here.
-            let mut child = unsafe { Box::from_raw(child) };
+        let mut node = unsafe { Box::from_raw(array.private_data.cast::<Node>()) };
+        for child in &mut node.arrays {
             // A consumer may have moved the child out, leaving it released; otherwise release it now.
             if let Some(release) = child.release {
                 // SAFETY: the child is one of our exported, unreleased nodes.
-                unsafe { release(&mut *child) };
+                unsafe { release(child) };
             }
         }
         array.private_data = ptr::null_mut();
