@@ -279,13 +279,12 @@ fn moved_children_outlive_their_released_parent() {
     drop(array);
     drop(schema);
 
-    // The parent's hold on the other columns is gone, the moved columns are still held.
+    // The moved columns are still held. (One export shares one block among all its nodes, so the
+    // other columns' buffers are freed with the last node, not with the parent: checked below.)
     for (column, child) in data.child_data().iter().enumerate() {
         let (now, was) = (strong_counts(child), &before_columns[column]);
         if [1, 3].contains(&column) {
             assert!(now.iter().zip(was).all(|(now, was)| now > was), "column {column} is still exported");
-        } else {
-            assert_eq!(&now, was, "column {column} was freed with the parent");
         }
     }
 

@@ -141,7 +141,11 @@ fn arrow_rs_round_trips(array: &ArrayRef) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::default())]
+    // Under Miri's isolation proptest cannot look up the directory to persist failures in.
+    #![proptest_config(ProptestConfig {
+        failure_persistence: if cfg!(miri) { None } else { ProptestConfig::default().failure_persistence },
+        ..ProptestConfig::default()
+    })]
 
     /// (i) our export, arrow-rs's import.
     #[test]

@@ -2,11 +2,17 @@
 //!
 //! Nothing is copied but the validity bitmap of a node whose bitmap starts at a different bit than its
 //! data (a typed array sliced at an offset that is not a multiple of 8), and the variadic-sizes buffer
-//! of views, which the C ABI adds. Each node owns one [`Node`] block that shares its buffers (keeping
-//! them alive) and holds its children's structs, until the consumer releases it.
+//! of views, which the C ABI adds.
+//!
+//! All the nodes of one export live in one [`Tree`]: one block of node structs, one of buffer pointers,
+//! one of child pointers, whatever the number of columns. Every node's `private_data` points at the
+//! tree, which counts the nodes not yet released; a consumer may move children out and release them in
+//! any order, on any thread, and the tree (with the `ArrayData` that keeps the buffers alive) is freed
+//! when the last node is released.
 
 use std::ffi::c_void;
 use std::ptr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arrow_buffer::{BooleanBufferBuilder, Buffer};
 use arrow_cabi_sys::ArrowArray;
@@ -16,80 +22,137 @@ use arrow_schema::DataType;
 use crate::boundary;
 use crate::layout::{self, Buffer as Slot};
 
-/// What a node owns: the memory behind every pointer of its `ArrowArray`.
-struct Node {
-    /// Keeps the exported buffers alive: the node's own (shared, not copied) and any made for the export.
-    _buffers: Vec<Buffer>,
-    /// `buffers` of the C struct points here.
+/// The memory behind every pointer of every node of one export.
+struct Tree {
+    /// The node structs, in pre-order; the root's is copied out to the caller.
+    nodes: Vec<ArrowArray>,
+    /// Each node's buffer pointers, node after node.
     pointers: Vec<*const c_void>,
-    /// The child structs, then the dictionary's, in place: `children` and `dictionary` point in here.
-    arrays: Vec<ArrowArray>,
-    /// `children` of the C struct points here.
+    /// Each node's child pointers (into `nodes`), node after node.
     children: Vec<*mut ArrowArray>,
+    /// Keeps the exported buffers alive.
+    _data: ArrayData,
+    /// Buffers made for the export: realigned bitmaps and variadic sizes.
+    _made: Vec<Buffer>,
+    /// Nodes not yet released; the last release frees the tree.
+    live: AtomicUsize,
 }
 
-/// Exports `data`; costs one node block and its vectors per node (none per row or per byte).
-pub(crate) fn export_array(data: &ArrayData) -> ArrowArray {
-    let layout = layout::layout(data.data_type());
-    let own = data.buffers();
-    let mut buffers = Vec::with_capacity(own.len() + 2);
-    let mut pointers: Vec<*const c_void> = Vec::with_capacity(layout.buffers.len() + own.len() + 1);
-    let mut own = own.iter();
-    for slot in layout.buffers {
-        let buffer = match slot {
-            Slot::Validity => validity(data),
-            _ => own.next().cloned(),
+/// Where a node's pointers go, noted while the vectors still grow and resolved once they are full.
+struct Plan {
+    first_buffer: usize,
+    first_child: usize,
+    dictionary: Option<usize>,
+}
+
+/// Exports `data`; costs one tree block and its three vectors, however many nodes there are.
+pub(crate) fn export_array(data: ArrayData) -> ArrowArray {
+    let mut builder = Builder::default();
+    builder.add(&data);
+    let Builder { nodes, pointers, child_nodes, plans, made } = builder;
+    let live = AtomicUsize::new(nodes.len());
+    let tree = Box::into_raw(Box::new(Tree { nodes, pointers, children: Vec::new(), _data: data, _made: made, live }));
+
+    // From here on the nodes are reached only through `base`, one raw pointer, as C will reach them.
+    // SAFETY: `tree` was just made and is not shared yet; the vectors are complete, so their heap blocks
+    // no longer move (moving a vector does not move its block).
+    unsafe {
+        let base = (*tree).nodes.as_mut_ptr();
+        (*tree).children = child_nodes.into_iter().map(|index| base.add(index)).collect();
+        let pointers = (*tree).pointers.as_ptr();
+        let children = (*tree).children.as_ptr();
+        for (index, plan) in plans.iter().enumerate() {
+            let node = base.add(index);
+            (*node).buffers = pointers.add(plan.first_buffer).cast_mut();
+            (*node).children = children.add(plan.first_child).cast_mut();
+            (*node).dictionary = plan.dictionary.map_or(ptr::null_mut(), |index| base.add(index));
+            (*node).private_data = tree.cast();
+        }
+        // The root handed out is a copy; its slot in `nodes` is never pointed at.
+        ptr::replace(base, ArrowArray::EMPTY)
+    }
+}
+
+#[derive(Default)]
+struct Builder {
+    nodes: Vec<ArrowArray>,
+    pointers: Vec<*const c_void>,
+    child_nodes: Vec<usize>,
+    plans: Vec<Plan>,
+    made: Vec<Buffer>,
+}
+
+impl Builder {
+    /// Adds `data` and everything below it in pre-order; returns its node index.
+    fn add(&mut self, data: &ArrayData) -> usize {
+        let index = self.nodes.len();
+        let first_buffer = self.pointers.len();
+        let layout = layout::layout(data.data_type());
+        let mut own = data.buffers().iter();
+        for slot in layout.buffers {
+            let pointer = match slot {
+                Slot::Validity => validity(data, &mut self.made),
+                _ => own.next().map_or(ptr::null(), |buffer| buffer.as_ptr()),
+            };
+            self.pointers.push(pointer.cast());
+        }
+        if layout.variadic {
+            let variadic = own.as_slice();
+            self.pointers.extend(variadic.iter().map(|buffer| buffer.as_ptr().cast::<c_void>()));
+            let sizes = Buffer::from_iter(variadic.iter().map(|buffer| buffer.len() as i64));
+            self.pointers.push(sizes.as_ptr().cast());
+            self.made.push(sizes);
+        }
+        let n_buffers = self.pointers.len() - first_buffer;
+
+        let (children, dictionary) = match data.data_type() {
+            DataType::Dictionary(..) => (&[][..], data.child_data().first()),
+            _ => (data.child_data(), None),
         };
-        pointers.push(buffer.as_ref().map_or(ptr::null(), |b| b.as_ptr().cast()));
-        buffers.extend(buffer);
-    }
-    if layout.variadic {
-        let variadic: Vec<&Buffer> = own.collect();
-        let sizes = Buffer::from_iter(variadic.iter().map(|buffer| buffer.len() as i64));
-        pointers.extend(variadic.iter().map(|buffer| buffer.as_ptr().cast::<c_void>()));
-        pointers.push(sizes.as_ptr().cast());
-        buffers.extend(variadic.into_iter().cloned());
-        buffers.push(sizes);
-    }
-
-    let is_dictionary = matches!(data.data_type(), DataType::Dictionary(..));
-    let mut arrays: Vec<ArrowArray> = data.child_data().iter().map(export_array).collect();
-    let n_children = if is_dictionary { 0 } else { arrays.len() };
-    let children: Vec<*mut ArrowArray> = arrays[..n_children].iter_mut().map(|a| a as *mut ArrowArray).collect();
-    let dictionary = if is_dictionary { arrays.last_mut().map_or(ptr::null_mut(), |d| d as *mut ArrowArray) } else { ptr::null_mut() };
-    let node = Box::new(Node { _buffers: buffers, pointers, arrays, children });
-    ArrowArray {
-        length: data.len() as i64,
-        null_count: data.null_count() as i64,
-        offset: data.offset() as i64,
-        n_buffers: node.pointers.len() as i64,
-        n_children: node.children.len() as i64,
-        // The vectors' heap blocks do not move when the box moves into `private_data`.
-        buffers: node.pointers.as_ptr().cast_mut(),
-        children: node.children.as_ptr().cast_mut(),
-        dictionary,
-        release: Some(release_array),
-        private_data: Box::into_raw(node).cast(),
+        self.nodes.push(ArrowArray {
+            length: data.len() as i64,
+            null_count: data.null_count() as i64,
+            offset: data.offset() as i64,
+            n_buffers: n_buffers as i64,
+            n_children: children.len() as i64,
+            release: Some(release_array),
+            ..ArrowArray::EMPTY
+        });
+        let first_child = self.child_nodes.len();
+        self.plans.push(Plan { first_buffer, first_child, dictionary: None });
+        self.child_nodes.resize(first_child + children.len(), 0);
+        for (slot, child) in children.iter().enumerate() {
+            let child_index = self.add(child);
+            self.child_nodes[first_child + slot] = child_index;
+        }
+        let dictionary = dictionary.map(|values| self.add(values));
+        self.plans[index].dictionary = dictionary;
+        index
     }
 }
 
-/// A validity bitmap whose bit `data.offset() + i` is element `i`'s: the bitmap itself (shared, moved
-/// by whole bytes) when its bit offset lines up on a byte, otherwise a copy shifted to line up; `None`
-/// when there are no nulls.
-fn validity(data: &ArrayData) -> Option<Buffer> {
-    let nulls = data.nulls().filter(|nulls| nulls.null_count() > 0)?;
+/// A validity pointer whose bit `data.offset() + i` is element `i`'s: the bitmap itself when its bit
+/// offset lines up on a byte, otherwise a copy shifted to line up; NULL when there are no nulls.
+fn validity(data: &ArrayData, made: &mut Vec<Buffer>) -> *const u8 {
+    let Some(nulls) = data.nulls().filter(|nulls| nulls.null_count() > 0) else {
+        return ptr::null();
+    };
     let (have, want) = (nulls.offset(), data.offset());
     if have >= want && (have - want) % 8 == 0 {
-        let skip = (have - want) / 8;
-        return Some(nulls.buffer().slice(skip));
+        // SAFETY: `(have - want) / 8` bytes in is inside the bitmap, which covers bit `have`.
+        return unsafe { nulls.buffer().as_ptr().add((have - want) / 8) };
     }
     let mut bits = BooleanBufferBuilder::new(want + nulls.len());
     bits.append_n(want, false);
     bits.append_buffer(nulls.inner());
-    Some(bits.finish().into_inner())
+    let buffer = bits.finish().into_inner();
+    let pointer = buffer.as_ptr();
+    made.push(buffer);
+    pointer
 }
 
-/// The `release` of every exported array node.
+/// The `release` of every exported array node: releases the children still in place (a consumer may
+/// have moved some out), marks the node released, and frees the tree with its last node.
 ///
 /// # Safety
 /// `array` is NULL or points to a node this module exported (possibly moved), not yet released.
@@ -97,20 +160,34 @@ unsafe extern "C" fn release_array(array: *mut ArrowArray) {
     boundary::catch_in_release(|| {
         // SAFETY: the caller passes a valid pointer or NULL (checked by `as_mut`).
         let Some(array) = (unsafe { array.as_mut() }) else { return };
-        if array.private_data.is_null() {
+        let tree = array.private_data.cast::<Tree>();
+        if tree.is_null() || array.release.is_none() {
             return;
         }
-        // SAFETY: private_data came from `Box::into_raw(Box<Node>)` in `export_array` and is reset
-        // below, so it is reclaimed once.
-        let mut node = unsafe { Box::from_raw(array.private_data.cast::<Node>()) };
-        for child in &mut node.arrays {
-            // A consumer may have moved the child out, leaving it released; otherwise release it now.
+        let count = usize::try_from(array.n_children).unwrap_or(0);
+        for index in 0..count {
+            // SAFETY: `children` points at `n_children` pointers into the live tree's `nodes`.
+            let child = unsafe { &mut **array.children.add(index) };
             if let Some(release) = child.release {
                 // SAFETY: the child is one of our exported, unreleased nodes.
                 unsafe { release(child) };
             }
         }
+        // SAFETY: as for the children; the dictionary pointer is NULL or into the tree's `nodes`.
+        if let Some(dictionary) = unsafe { array.dictionary.as_mut() } {
+            if let Some(release) = dictionary.release {
+                // SAFETY: one of our exported, unreleased nodes.
+                unsafe { release(dictionary) };
+            }
+        }
         array.private_data = ptr::null_mut();
         array.release = None;
+        // SAFETY: the tree lives while any node is unreleased, and this node was.
+        let last = unsafe { (*tree).live.fetch_sub(1, Ordering::AcqRel) } == 1;
+        if last {
+            // SAFETY: every node is released, so nothing points into the tree any more; it came from
+            // `Box::into_raw` in `export_array` and this is the one release that saw the count reach 0.
+            drop(unsafe { Box::from_raw(tree) });
+        }
     });
 }

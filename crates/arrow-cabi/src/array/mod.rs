@@ -31,9 +31,16 @@ unsafe impl Send for FFI_ArrowArray {}
 unsafe impl Sync for FFI_ArrowArray {}
 
 impl FFI_ArrowArray {
-    /// Exports `data` without copying its buffers: one heap block per node plus its pointer arrays.
-    /// The export keeps `data`'s buffers alive until the consumer releases it.
+    /// Exports `data` without copying its buffers. The export keeps `data`'s buffers alive until the
+    /// consumer releases it. Costs a clone of `data` (one small vector per node) and the export of
+    /// [`from_data`](Self::from_data).
     pub fn new(data: &ArrayData) -> Self {
+        Self::from_data(data.clone())
+    }
+
+    /// Exports `data`, taking it over: four heap blocks for the whole tree of nodes, whatever its size,
+    /// and nothing per row or per byte.
+    pub fn from_data(data: ArrayData) -> Self {
         FFI_ArrowArray(export::export_array(data))
     }
 
@@ -186,7 +193,7 @@ pub fn import_array(array: FFI_ArrowArray, schema: &FFI_ArrowSchema, validation:
 /// Exports an array with its field (name, nullability and metadata, extension types included).
 pub fn export_array(array: &dyn arrow_array::Array, field: &Field) -> Result<(FFI_ArrowArray, FFI_ArrowSchema)> {
     let schema = FFI_ArrowSchema::try_from(field)?;
-    Ok((FFI_ArrowArray::new(&array.to_data()), schema))
+    Ok((FFI_ArrowArray::from_data(array.to_data()), schema))
 }
 
 /// Exports `data` with a schema of its bare data type. The arrow-rs `to_ffi`.

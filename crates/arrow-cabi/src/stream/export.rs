@@ -165,7 +165,7 @@ unsafe extern "C" fn get_next(stream: *mut ArrowArrayStream, out: *mut ArrowArra
         }
         let next = if producer.finished { None } else { producer.source.next_data().transpose()? };
         producer.finished |= next.is_none();
-        let array = next.map_or(ArrowArray::EMPTY, |data| FFI_ArrowArray::new(&data).into_sys());
+        let array = next.map_or(ArrowArray::EMPTY, |data| FFI_ArrowArray::from_data(data).into_sys());
         // SAFETY: `out` is non-NULL and writable per the caller.
         unsafe { ptr::write(out, array) };
         Ok(())
