@@ -80,8 +80,8 @@ fn raw_last_error(stream: &mut FFI_ArrowArrayStream) -> *const c_char {
 
 fn last_error_text(stream: &mut FFI_ArrowArrayStream) -> Option<String> {
     let message = raw_last_error(stream);
-    // SAFETY: non-NULL messages are NUL-terminated and valid until the next call on the stream.
     (!message.is_null()).then(|| {
+        // SAFETY: non-NULL messages are NUL-terminated and valid until the next call on the stream.
         unsafe { CStr::from_ptr(message) }
             .to_string_lossy()
             .into_owned()

@@ -1,4 +1,4 @@
-//! Array import: a foreign `ArrowArray` tree read as `ArrayData` whose buffers point at the producer's
+//! Array import: a foreign `ArrowArray` tree read as typed arrays whose buffers point at the producer's
 //! memory.
 //!
 //! Every imported buffer holds one [`Owner`] through an `Arc`; the owner holds the moved-in base struct
@@ -11,10 +11,11 @@ use std::sync::Arc;
 
 use arrow_buffer::{BooleanBuffer, Buffer, MutableBuffer, NullBuffer};
 use arrow_cabi_sys::ArrowArray;
-use arrow_data::{ArrayData, ArrayDataBuilder};
+use arrow_array::ArrayRef;
 use arrow_schema::DataType;
 
-use super::validate::{self, Validation};
+use super::build::{build, Parts};
+use super::validate::{self, Level, Validation};
 use crate::error::{Path, Result};
 use crate::layout::{self, Buffer as Slot};
 use crate::schema::MAX_DEPTH;
@@ -40,7 +41,7 @@ impl Drop for Owner {
 
 impl std::panic::RefUnwindSafe for Owner {}
 
-/// Imports `array` (moved in) as data of type `data_type`, checked at `validation`.
+/// Imports `array` (moved in) as a typed array of `data_type`, checked at `level`.
 ///
 /// # Safety
 /// `array` is released or follows the C Data Interface: each pointer reachable from it valid, and each
@@ -48,27 +49,27 @@ impl std::panic::RefUnwindSafe for Owner {}
 pub(crate) unsafe fn import_array(
     array: ArrowArray,
     data_type: &DataType,
-    validation: Validation,
-) -> Result<ArrayData> {
+    level: Level,
+) -> Result<ArrayRef> {
     let path = Path::root("array");
     if array.release.is_none() {
         return Err(path.invalid("the array is released (its release callback is NULL)"));
     }
     let owner = Arc::new(Owner(array));
-    let importer = Importer { owner: &owner, validation };
+    let importer = Importer { owner: &owner, level };
     // SAFETY: forwarded from the caller; `owner.0` stays alive (and unreleased) while buffers use it.
     unsafe { importer.node(&owner.0, data_type, &path, 0) }
 }
 
 struct Importer<'a> {
     owner: &'a Arc<Owner>,
-    validation: Validation,
+    level: Level,
 }
 
 impl Importer<'_> {
     /// # Safety
     /// As [`import_array`], for `array` and everything below it.
-    unsafe fn node(&self, array: &ArrowArray, data_type: &DataType, path: &Path<'_>, depth: usize) -> Result<ArrayData> {
+    unsafe fn node(&self, array: &ArrowArray, data_type: &DataType, path: &Path<'_>, depth: usize) -> Result<ArrayRef> {
         if depth > MAX_DEPTH {
             return Err(path.invalid(format!("nesting deeper than {MAX_DEPTH} levels")));
         }
@@ -97,7 +98,7 @@ impl Importer<'_> {
                     // SAFETY: per the caller the offsets buffer holds `extent + 1` offsets.
                     let buffer = unsafe { self.buffer(pointer, count * width, width, &buffer_path)? };
                     let buffer = if count == 0 { zero_offsets(width) } else { buffer };
-                    last_offset = validate::offsets(&buffer, width, shape.offset, shape.length, self.validation, &buffer_path)?;
+                    last_offset = validate::offsets(&buffer, width, shape.offset, shape.length, self.level, &buffer_path)?;
                     buffers.push(buffer);
                 }
                 Slot::Values => {
@@ -129,7 +130,7 @@ impl Importer<'_> {
             unsafe { self.variadic(&pointers[layout.buffers.len()..], &mut buffers, path)? };
         }
 
-        let mut child_data = Vec::with_capacity(shape.n_children);
+        let mut children = Vec::with_capacity(shape.n_children + usize::from(!array.dictionary.is_null()));
         for (index, child_field) in layout::child_fields(data_type).into_iter().enumerate() {
             let child_path = path.index("children", index);
             // SAFETY: `shape` checked `children` is non-NULL; per the caller it holds `n_children` pointers.
@@ -140,33 +141,27 @@ impl Importer<'_> {
             // SAFETY: non-NULL, and valid per the caller.
             let child = unsafe { &*child };
             // SAFETY: forwarded from the caller.
-            child_data.push(unsafe { self.node(child, child_field.data_type(), &child_path, depth + 1)? });
+            children.push(unsafe { self.node(child, child_field.data_type(), &child_path, depth + 1)? });
         }
         if let DataType::Dictionary(_, values) = data_type {
             // SAFETY: `shape` checked the dictionary pointer is non-NULL for dictionary types.
             let dictionary = unsafe { &*array.dictionary };
             // SAFETY: forwarded from the caller.
-            child_data.push(unsafe { self.node(dictionary, values, &path.field("dictionary"), depth + 1)? });
+            children.push(unsafe { self.node(dictionary, values, &path.field("dictionary"), depth + 1)? });
         }
 
-        let builder = ArrayDataBuilder::new(data_type.clone())
-            .len(shape.length)
-            .offset(shape.offset)
-            .nulls(nulls)
-            .buffers(buffers)
-            .child_data(child_data);
-        // SAFETY: the structure was checked above and, below, `validate` (O(1) per buffer) checks the
-        // sizes and child lengths that arrow-rs's array types rely on before anything reads the data.
-        let data = unsafe { builder.build_unchecked() };
-        data.validate().map_err(|e| path.invalid(e.to_string()))?;
-        if self.validation == Validation::Full {
-            // Node by node (children first) rather than `validate_full` at the root, so that the
-            // error names the node's path; together the same checks as `validate_full`.
-            data.validate_nulls()
+        let parts = Parts { data_type, length: shape.length, offset: shape.offset, nulls, buffers, children };
+        let array = build(parts, self.level, path)?;
+        if self.level == Level::Checked(Validation::Full) {
+            // Node by node (children first) rather than `validate_full` at the root, so that the error
+            // names the node's path; together the same checks as arrow-rs's `validate_full`.
+            let data = array.to_data();
+            data.validate()
+                .and_then(|()| data.validate_nulls())
                 .and_then(|()| data.validate_values())
                 .map_err(|e| path.invalid(e.to_string()))?;
         }
-        Ok(data)
+        Ok(array)
     }
 
     /// The validity bitmap, or `None` when the array has no nulls.
@@ -186,7 +181,7 @@ impl Importer<'_> {
         let bits = BooleanBuffer::new(bitmap, shape.offset, shape.length);
         Ok(Some(match shape.null_count {
             // SAFETY: a producer-stated count is trusted at this level; full validation recounts.
-            Some(count) if self.validation != Validation::Full => unsafe { NullBuffer::new_unchecked(bits, count) },
+            Some(count) if self.level != Level::Checked(Validation::Full) => unsafe { NullBuffer::new_unchecked(bits, count) },
             _ => NullBuffer::new(bits),
         })
         .filter(|nulls| nulls.null_count() > 0))

@@ -1,16 +1,18 @@
 //! `ArrowArray`: the owned struct [`FFI_ArrowArray`], export of arrow-rs arrays and validated import.
 
+mod build;
 mod export;
 mod import;
 mod validate;
 
-use arrow_array::{make_array, ArrayRef};
+use arrow_array::ArrayRef;
 use arrow_cabi_sys::ArrowArray;
 use arrow_data::ArrayData;
 use arrow_schema::{ArrowError, DataType, Field};
 
 use crate::error::Result;
 use crate::schema::FFI_ArrowSchema;
+use validate::Level;
 pub use validate::Validation;
 
 /// An owned `ArrowArray`: released when dropped, unless it was moved out or is already released.
@@ -162,32 +164,38 @@ impl Drop for FFI_ArrowArray {
     }
 }
 
-/// Imports `array` as `data_type`, checked at `validation`; zero-copy (see the crate docs).
+/// Imports `array` as a typed array of `data_type`, checked at `validation`; zero-copy (see the crate
+/// docs).
 ///
-/// Cost: O(1) per buffer and node below [`Validation::Full`], O(data) at it.
-pub fn import_array_data(array: FFI_ArrowArray, data_type: &DataType, validation: Validation) -> Result<ArrayData> {
+/// Cost: O(1) per buffer and node below [`Validation::Full`] (one allocation per buffer and one per
+/// node), O(data) at it.
+pub fn import_array_as(array: FFI_ArrowArray, data_type: &DataType, validation: Validation) -> Result<ArrayRef> {
     // SAFETY: the invariant of `FFI_ArrowArray`: released (refused first) or valid per the interface.
-    unsafe { import::import_array(array.into_sys(), data_type, validation) }
+    unsafe { import::import_array(array.into_sys(), data_type, Level::Checked(validation)) }
 }
 
-/// Imports `array` as `data_type` with only the structural checks (no `ArrayData::validate`).
-///
-/// Same cost as [`Validation::Minimal`] minus arrow-rs's O(1) size checks.
+/// As [`import_array_as`], as `ArrayData` (one more small vector per node).
+pub fn import_array_data(array: FFI_ArrowArray, data_type: &DataType, validation: Validation) -> Result<ArrayData> {
+    import_array_as(array, data_type, validation).map(|array| array.to_data())
+}
+
+/// Imports `array` as `data_type` with only the structural checks every import runs (see
+/// [`Validation`]): the "none" level, below [`Validation::Minimal`].
 ///
 /// # Safety
-/// The array follows the C Data Interface *and* is internally consistent for `data_type`: every buffer
-/// as long as its type, length and offsets require, every offset in range, UTF-8 where required, union
-/// ids and run ends valid, as arrow-rs's `ArrayData::validate_full` would accept.
-pub unsafe fn import_array_data_unchecked(array: FFI_ArrowArray, data_type: &DataType) -> Result<ArrayData> {
-    // SAFETY: as `import_array_data`; the stronger caller guarantee makes skipping validation sound.
-    unsafe { import::import_array(array.into_sys(), data_type, Validation::Minimal) }
+/// The array follows the C Data Interface *and* is internally consistent for `data_type`: every child
+/// as long as its parent indexes, every offset in range, UTF-8 where required, union ids and run ends
+/// valid, as arrow-rs's `ArrayData::validate_full` would accept.
+pub unsafe fn import_array_unchecked(array: FFI_ArrowArray, data_type: &DataType) -> Result<ArrayRef> {
+    // SAFETY: as `import_array_as`; the stronger caller guarantee makes skipping the checks sound.
+    unsafe { import::import_array(array.into_sys(), data_type, Level::Structure) }
 }
 
 /// Imports an array and its schema as a field and an [`ArrayRef`]: the usual one-call import.
 pub fn import_array(array: FFI_ArrowArray, schema: &FFI_ArrowSchema, validation: Validation) -> Result<(Field, ArrayRef)> {
     let field = Field::try_from(schema)?;
-    let data = import_array_data(array, field.data_type(), validation)?;
-    Ok((field, make_array(data)))
+    let array = import_array_as(array, field.data_type(), validation)?;
+    Ok((field, array))
 }
 
 /// Exports an array with its field (name, nullability and metadata, extension types included).

@@ -10,19 +10,32 @@ use crate::layout;
 
 /// How much of a foreign array import checks, as nanoarrow names the levels.
 ///
-/// Every level checks the structure (lengths, offsets, counts of buffers and children, NULL pointers)
-/// and, through arrow-rs's `ArrayData::validate`, the buffer sizes and child lengths that arrow-rs's
-/// array types rely on. Skipping even that is possible only through the `unsafe` unchecked imports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Every level, and even the `unsafe` unchecked imports, checks the structure: lengths, offsets and
+/// null counts non-negative, the counts of buffers and children those of the type, no NULL where a
+/// pointer is required, and the sizes of the buffers derived from the lengths (and last offsets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum Validation {
-    /// Structure and sizes derived from lengths; O(1) per buffer.
+    /// Also what arrow-rs's array types rely on to stay within the buffers: the first offset of every
+    /// offsets buffer non-negative and not past the last, and every child holding what its parent
+    /// indexes (lists' last offset, fixed-size lists, struct fields, sparse unions, run ends); O(1) per
+    /// buffer and child.
     Minimal,
-    /// Also the first and last offset of every offsets buffer (non-negative, in order); O(1) per buffer.
+    /// Also what the null counts show in O(1): no nulls in a non-nullable struct field of a struct
+    /// without nulls, in a map's keys, or in run ends.
     #[default]
     Default,
     /// Also everything arrow-rs's `ArrayData::validate_full` checks: every offset, UTF-8, union type ids
-    /// and offsets, run ends, dictionary keys, and the null counts; O(data).
+    /// and offsets, run ends, dictionary keys, list views, and the null counts; O(data).
     Full,
+}
+
+/// What an import checks: a public level, or (behind `unsafe`) only the structure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Level {
+    /// The structural checks every import runs.
+    Structure,
+    /// One of the public levels.
+    Checked(Validation),
 }
 
 /// The checked numbers of one foreign node.
@@ -97,13 +110,13 @@ pub(crate) fn shape(array: &ArrowArray, data_type: &DataType, path: &Path<'_>) -
 
 /// Checks an offsets buffer holding `offset + length + 1` offsets of `width` bytes and returns the last
 /// one, which is how many bytes (or child elements) the array spans. The last offset is always checked
-/// to be non-negative; from [`Validation::Default`] up, the first must be too and no greater than the last.
+/// to be non-negative; from [`Validation::Minimal`] up, the first must be too and no greater than the last.
 pub(crate) fn offsets(
     buffer: &Buffer,
     width: usize,
     offset: usize,
     length: usize,
-    validation: Validation,
+    level: Level,
     path: &Path<'_>,
 ) -> Result<usize> {
     let read = |index: usize| -> i64 {
@@ -116,7 +129,7 @@ pub(crate) fn offsets(
     };
     let (first, last) = (read(offset), read(offset + length));
     let last_usize = usize::try_from(last).map_err(|_| path.invalid(format!("negative last offset {last}")))?;
-    if validation != Validation::Minimal && (first < 0 || first > last) {
+    if level >= Level::Checked(Validation::Minimal) && (first < 0 || first > last) {
         return Err(path.invalid(format!("first offset {first} is negative or past the last offset {last}")));
     }
     Ok(last_usize)
@@ -151,11 +164,11 @@ mod tests {
     fn offsets_report_the_last_and_check_the_first() {
         let root = Path::root("array");
         let buffer = Buffer::from_vec(vec![0i32, 3, 5, 2]);
-        assert_eq!(offsets(&buffer, 4, 0, 2, Validation::Default, &root).unwrap(), 5);
-        // first (5) past last (2): caught from the default level up
-        assert!(offsets(&buffer, 4, 2, 1, Validation::Default, &root).is_err());
-        assert_eq!(offsets(&buffer, 4, 2, 1, Validation::Minimal, &root).unwrap(), 2);
+        assert_eq!(offsets(&buffer, 4, 0, 2, Level::Checked(Validation::Default), &root).unwrap(), 5);
+        // first (5) past last (2): caught from the minimal level up, not by the structural checks alone
+        assert!(offsets(&buffer, 4, 2, 1, Level::Checked(Validation::Minimal), &root).is_err());
+        assert_eq!(offsets(&buffer, 4, 2, 1, Level::Structure, &root).unwrap(), 2);
         let negative = Buffer::from_vec(vec![0i64, -4]);
-        assert!(offsets(&negative, 8, 0, 1, Validation::Minimal, &root).is_err());
+        assert!(offsets(&negative, 8, 0, 1, Level::Checked(Validation::Minimal), &root).is_err());
     }
 }

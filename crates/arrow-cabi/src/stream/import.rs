@@ -6,11 +6,11 @@
 use std::ffi::CStr;
 use std::sync::Arc;
 
-use arrow_array::{make_array, ArrayRef, RecordBatch, RecordBatchOptions, RecordBatchReader, StructArray};
+use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchReader, StructArray};
 use arrow_schema::{ArrowError, DataType, Field, FieldRef, Schema, SchemaRef};
 
 use super::FFI_ArrowArrayStream;
-use crate::array::{import_array_data, FFI_ArrowArray, Validation};
+use crate::array::{import_array_as, FFI_ArrowArray, Validation};
 use crate::error::{Error, Path, Result};
 use crate::schema::FFI_ArrowSchema;
 
@@ -124,14 +124,16 @@ impl ArrowArrayStreamReader {
 
     fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
         let Some(array) = self.consumer.next()? else { return Ok(None) };
-        let data = import_array_data(array, &self.data_type, self.validation)?;
-        if data.null_count() != 0 {
+        let array = import_array_as(array, &self.data_type, self.validation)?;
+        if array.null_count() != 0 {
             return Err(Path::root("array").field("null_count").invalid("a record batch's struct has nulls"));
         }
-        let rows = data.len();
-        let columns = StructArray::from(data).into_parts().1;
-        let options = RecordBatchOptions::new().with_row_count(Some(rows));
-        Ok(Some(RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)?))
+        let rows = array.len();
+        let Some(batch) = array.as_any().downcast_ref::<StructArray>() else {
+            return Err(Path::root("array").invalid("a record batch must be a struct array"));
+        };
+        // SAFETY: import built each column from the schema's own field type, with `rows` elements.
+        Ok(Some(unsafe { RecordBatch::new_unchecked(self.schema.clone(), batch.columns().to_vec(), rows) }))
     }
 }
 
@@ -186,7 +188,7 @@ impl ArrayStreamReader {
 
     fn next_array(&mut self) -> Result<Option<ArrayRef>> {
         let Some(array) = self.consumer.next()? else { return Ok(None) };
-        Ok(Some(make_array(import_array_data(array, self.field.data_type(), self.validation)?)))
+        Ok(Some(import_array_as(array, self.field.data_type(), self.validation)?))
     }
 }
 

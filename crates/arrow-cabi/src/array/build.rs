@@ -1,0 +1,277 @@
+//! Typed arrays from the checked parts of one imported node, built directly with arrow-rs's
+//! constructors rather than through `ArrayData` and `make_array`.
+//!
+//! Each family's O(1) conditions (children long enough for what the parent indexes) are checked from
+//! [`Validation::Minimal`] up before an unchecked constructor runs; [`Validation::Full`] then runs
+//! arrow-rs's own checks of the values.
+
+use std::sync::Arc;
+
+use arrow_array::types::{
+    BinaryViewType, ByteArrayType, ByteViewType, GenericBinaryType, GenericStringType, StringViewType,
+};
+use arrow_array::{
+    downcast_integer, downcast_primitive, downcast_run_end_index, Array, ArrayRef, ArrowPrimitiveType,
+    BooleanArray, DictionaryArray, FixedSizeBinaryArray, FixedSizeListArray, GenericByteArray,
+    GenericByteViewArray, GenericListArray, GenericListViewArray, MapArray, NullArray, OffsetSizeTrait,
+    PrimitiveArray, RunArray, StructArray, UnionArray,
+};
+use arrow_array::types::RunEndIndexType;
+use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, RunEndBuffer, ScalarBuffer};
+use arrow_buffer::ArrowNativeType;
+use arrow_schema::{DataType, FieldRef, UnionMode};
+
+use super::validate::{Level, Validation};
+use crate::error::{Path, Result};
+
+/// The checked parts of one imported node.
+pub(crate) struct Parts<'a> {
+    pub data_type: &'a DataType,
+    pub length: usize,
+    pub offset: usize,
+    pub nulls: Option<NullBuffer>,
+    /// The buffers after the validity bitmap, in C order (for views: the views, then the data buffers).
+    pub buffers: Vec<Buffer>,
+    /// The children, then (for a dictionary) the values.
+    pub children: Vec<ArrayRef>,
+}
+
+impl Parts<'_> {
+    /// Buffer `index` (after validity) as `len` elements of `T` from the node's offset on.
+    /// The importer sized every buffer for `offset + length` elements (or one more, for offsets).
+    fn scalars<T: arrow_buffer::ArrowNativeType>(&self, index: usize, len: usize) -> ScalarBuffer<T> {
+        ScalarBuffer::new(self.buffers[index].clone(), self.offset, len)
+    }
+
+    fn offsets<O: arrow_buffer::ArrowNativeType + OffsetSizeTrait>(&self) -> OffsetBuffer<O> {
+        // SAFETY: the importer checked the first and last offset (non-negative, in order) from
+        // `Validation::Default` up; the middle ones are the producer's promise, which `Full` checks.
+        unsafe { OffsetBuffer::new_unchecked(self.scalars(0, self.length + 1)) }
+    }
+
+    /// Child `index`, cut to the parent's extent when the parent indexes it one to one.
+    fn aligned_child(&self, index: usize) -> ArrayRef {
+        let child = &self.children[index];
+        if self.offset == 0 && child.len() == self.length {
+            child.clone()
+        } else {
+            child.slice(self.offset, self.length)
+        }
+    }
+}
+
+/// The O(1) conditions a node's constructor relies on, checked from [`Validation::Minimal`] up.
+struct Checks<'p> {
+    /// The bounds checks, from [`Validation::Minimal`] up.
+    on: bool,
+    /// The null-count checks, from [`Validation::Default`] up.
+    nulls: bool,
+    path: &'p Path<'p>,
+}
+
+impl Checks<'_> {
+    /// `Err` naming `at` (this node, or one of its children) when `ok` is false and checks are on.
+    fn require(&self, ok: bool, child: Option<usize>, what: impl FnOnce() -> String) -> Result<()> {
+        if ok || !self.on {
+            return Ok(());
+        }
+        Err(match child {
+            Some(index) => self.path.index("children", index).invalid(what()),
+            None => self.path.invalid(what()),
+        })
+    }
+
+    /// No nulls in child `index` (`what` names it) where the type forbids them.
+    fn no_nulls(&self, child: &dyn Array, index: usize, what: &str) -> Result<()> {
+        let count = child.null_count();
+        if !self.nulls || count == 0 {
+            return Ok(());
+        }
+        Err(self.path.index("children", index).invalid(format!("{count} nulls in {what}, which cannot hold nulls")))
+    }
+
+    /// Every child holds at least `extent` elements (struct fields, sparse union children).
+    fn children_cover(&self, children: &[ArrayRef], extent: usize) -> Result<()> {
+        for (index, child) in children.iter().enumerate() {
+            let len = child.len();
+            self.require(len >= extent, Some(index), || format!("{len} elements, but the parent spans {extent}"))?;
+        }
+        Ok(())
+    }
+}
+
+// The per-type steps of the `downcast_*!` dispatches below.
+macro_rules! primitive_array {
+    ($t:ty, $parts:ident) => {
+        primitive::<$t>($parts)
+    };
+}
+
+macro_rules! dictionary_array {
+    ($t:ty, $parts:ident) => {{
+        let values = $parts.children[0].clone();
+        let keys = PrimitiveArray::<$t>::new($parts.scalars(0, $parts.length), $parts.nulls);
+        // SAFETY: the keys are in range of the values by the producer's promise, which `Full` checks.
+        Arc::new(unsafe { DictionaryArray::new_unchecked(keys, values) }) as ArrayRef
+    }};
+}
+
+macro_rules! run_array {
+    ($t:ty, $parts:ident, $checks:ident, $extent:ident) => {
+        run::<$t>($parts, &$checks, $extent)?
+    };
+}
+
+/// Builds the typed array of `parts`, checking (from [`Validation::Minimal`] up) what its constructor
+/// relies on.
+pub(crate) fn build(parts: Parts<'_>, level: Level, path: &Path<'_>) -> Result<ArrayRef> {
+    let checks = Checks {
+        on: level >= Level::Checked(Validation::Minimal),
+        nulls: level >= Level::Checked(Validation::Default),
+        path,
+    };
+    let extent = parts.offset + parts.length;
+    Ok(match parts.data_type {
+        DataType::Null => Arc::new(NullArray::new(parts.length)),
+        DataType::Boolean => {
+            let values = BooleanBuffer::new(parts.buffers[0].clone(), parts.offset, parts.length);
+            Arc::new(BooleanArray::new(values, parts.nulls))
+        }
+        DataType::Utf8 => bytes::<GenericStringType<i32>>(parts),
+        DataType::LargeUtf8 => bytes::<GenericStringType<i64>>(parts),
+        DataType::Binary => bytes::<GenericBinaryType<i32>>(parts),
+        DataType::LargeBinary => bytes::<GenericBinaryType<i64>>(parts),
+        DataType::Utf8View => views::<StringViewType>(parts),
+        DataType::BinaryView => views::<BinaryViewType>(parts),
+        DataType::FixedSizeBinary(size) => {
+            let width = usize::try_from(*size).unwrap_or(0);
+            let values = parts.buffers[0].slice_with_length(parts.offset * width, parts.length * width);
+            Arc::new(FixedSizeBinaryArray::try_new(*size, values, parts.nulls).map_err(|e| path.invalid(e.to_string()))?)
+        }
+        DataType::List(field) => list::<i32>(field, parts, &checks)?,
+        DataType::LargeList(field) => list::<i64>(field, parts, &checks)?,
+        DataType::Map(field, sorted) => map(field, *sorted, parts, &checks)?,
+        DataType::ListView(field) => list_view::<i32>(field, parts),
+        DataType::LargeListView(field) => list_view::<i64>(field, parts),
+        DataType::FixedSizeList(field, size) => {
+            let width = usize::try_from(*size).unwrap_or(0);
+            let len = parts.children[0].len();
+            checks.require(len >= extent * width, Some(0), || format!("{len} elements, {} needed", extent * width))?;
+            let values = parts.children[0].slice(parts.offset * width, parts.length * width);
+            // SAFETY: the child holds `length * size` elements from the parent's offset on (checked).
+            Arc::new(unsafe { FixedSizeListArray::new_unchecked(field.clone(), *size, values, parts.nulls, parts.length) })
+        }
+        DataType::Struct(fields) => {
+            checks.children_cover(&parts.children, extent)?;
+            if parts.nulls.is_none() {
+                for (index, (field, child)) in fields.iter().zip(&parts.children).enumerate() {
+                    if !field.is_nullable() {
+                        checks.no_nulls(child.as_ref(), index, "a non-nullable field")?;
+                    }
+                }
+            }
+            let children = (0..parts.children.len()).map(|index| parts.aligned_child(index)).collect();
+            // SAFETY: every child holds `length` elements once aligned (checked); each child's type is its
+            // field's, since the importer built it from that field.
+            Arc::new(unsafe { StructArray::new_unchecked_with_length(fields.clone(), children, parts.nulls, parts.length) })
+        }
+        DataType::Union(fields, UnionMode::Dense) => {
+            let (type_ids, offsets) = (parts.scalars(0, parts.length), parts.scalars(1, parts.length));
+            // SAFETY: the buffers hold `length` type ids and offsets from the node's offset on; that ids
+            // and offsets are in range is the producer's promise, which `Full` checks.
+            Arc::new(unsafe { UnionArray::new_unchecked(fields.clone(), type_ids, Some(offsets), parts.children) })
+        }
+        DataType::Union(fields, UnionMode::Sparse) => {
+            checks.children_cover(&parts.children, extent)?;
+            let children = (0..parts.children.len()).map(|index| parts.aligned_child(index)).collect();
+            // SAFETY: as for dense unions; the children cover the union's extent (checked).
+            Arc::new(unsafe { UnionArray::new_unchecked(fields.clone(), parts.scalars(0, parts.length), None, children) })
+        }
+        DataType::RunEndEncoded(run_ends, _) => downcast_run_end_index! {
+            run_ends.data_type() => (run_array, parts, checks, extent),
+            other => return Err(path.invalid(format!("run ends of type {other}"))),
+        },
+        DataType::Dictionary(key, _) => downcast_integer! {
+            key.as_ref() => (dictionary_array, parts),
+            other => return Err(path.invalid(format!("dictionary index of type {other}"))),
+        },
+        other => downcast_primitive! {
+            other => (primitive_array, parts),
+            _ => return Err(path.invalid(format!("cannot import arrays of type {other}"))),
+        },
+    })
+}
+
+fn primitive<T: ArrowPrimitiveType>(parts: Parts<'_>) -> ArrayRef {
+    let values = parts.scalars(0, parts.length);
+    Arc::new(PrimitiveArray::<T>::new(values, parts.nulls).with_data_type(parts.data_type.clone()))
+}
+
+fn bytes<T: ByteArrayType>(parts: Parts<'_>) -> ArrayRef
+where
+    T::Offset: OffsetSizeTrait,
+{
+    let offsets = parts.offsets::<T::Offset>();
+    // SAFETY: the values buffer was sized to the last offset, and the first offset is checked;
+    // UTF-8 and the middle offsets are the producer's promise, which `Full` checks.
+    Arc::new(unsafe { GenericByteArray::<T>::new_unchecked(offsets, parts.buffers[1].clone(), parts.nulls) })
+}
+
+fn views<T: ByteViewType + ?Sized>(parts: Parts<'_>) -> ArrayRef {
+    let views = parts.scalars::<u128>(0, parts.length);
+    let data: Arc<[Buffer]> = parts.buffers[1..].into();
+    // SAFETY: the views buffer holds `length` views from the offset on; that each view points inside
+    // its data buffer, and UTF-8, are the producer's promise, which `Full` checks.
+    Arc::new(unsafe { GenericByteViewArray::<T>::new_unchecked(views, data, parts.nulls) })
+}
+
+/// The last offset, checked to lie within the child of `len` elements.
+fn last_offset_within<O: OffsetSizeTrait>(offsets: &OffsetBuffer<O>, len: usize, checks: &Checks<'_>) -> Result<()> {
+    let end = offsets.last().as_usize();
+    checks.require(end <= len, Some(0), || format!("{len} elements, but the offsets reach {end}"))
+}
+
+fn list<O: OffsetSizeTrait>(field: &FieldRef, parts: Parts<'_>, checks: &Checks<'_>) -> Result<ArrayRef> {
+    let offsets = parts.offsets::<O>();
+    let child = parts.children[0].clone();
+    last_offset_within(&offsets, child.len(), checks)?;
+    // SAFETY: the last offset is within the child (checked).
+    Ok(Arc::new(unsafe { GenericListArray::<O>::new_unchecked(field.clone(), offsets, child, parts.nulls) }))
+}
+
+fn map(field: &FieldRef, sorted: bool, parts: Parts<'_>, checks: &Checks<'_>) -> Result<ArrayRef> {
+    let offsets = parts.offsets::<i32>();
+    let Some(entries) = parts.children[0].as_any().downcast_ref::<StructArray>().cloned() else {
+        return Err(checks.path.index("children", 0).invalid("a map's entries must be a struct"));
+    };
+    last_offset_within(&offsets, entries.len(), checks)?;
+    checks.no_nulls(entries.column(0).as_ref(), 0, "a map's keys")?;
+    // SAFETY: the last offset is within the entries (checked); the entries were built from the
+    // field's struct type, so they have its two children.
+    Ok(Arc::new(unsafe { MapArray::new_unchecked(field.clone(), offsets, entries, parts.nulls, sorted) }))
+}
+
+fn list_view<O: OffsetSizeTrait>(field: &arrow_schema::FieldRef, parts: Parts<'_>) -> ArrayRef {
+    let offsets = parts.scalars::<O>(0, parts.length);
+    let sizes = parts.scalars::<O>(1, parts.length);
+    let child = parts.children[0].clone();
+    // SAFETY: each view within the child is the producer's promise, which `Full` checks.
+    Arc::new(unsafe { GenericListViewArray::<O>::new_unchecked(field.clone(), offsets, sizes, child, parts.nulls) })
+}
+
+fn run<R: RunEndIndexType>(parts: Parts<'_>, checks: &Checks<'_>, extent: usize) -> Result<ArrayRef> {
+    let (ends, values) = (&parts.children[0], parts.children[1].clone());
+    let (n_ends, n_values) = (ends.len(), values.len());
+    checks.require(n_ends == n_values, None, || format!("{n_ends} run ends for {n_values} values"))?;
+    checks.no_nulls(ends.as_ref(), 0, "run ends")?;
+    let Some(ends) = ends.as_any().downcast_ref::<PrimitiveArray<R>>().map(|ends| ends.values().clone()) else {
+        return Err(checks.path.index("children", 0).invalid("run ends of the wrong type"));
+    };
+    let last = ends.last().map_or(0, |end| end.as_usize());
+    checks.require(last >= extent, Some(0), || format!("the last run ends at {last}, before the array's end {extent}"))?;
+    // SAFETY: the run ends cover the array's extent (checked); that they increase is the producer's
+    // promise, which `Full` checks.
+    let ends = unsafe { RunEndBuffer::new_unchecked(ends, parts.offset, parts.length) };
+    // SAFETY: as above; as many run ends as values (checked).
+    Ok(Arc::new(unsafe { RunArray::<R>::new_unchecked(parts.data_type.clone(), ends, values) }))
+}
