@@ -20,9 +20,13 @@ use arrow_array::types::RunEndIndexType;
 use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, RunEndBuffer, ScalarBuffer};
 use arrow_buffer::ArrowNativeType;
 use arrow_schema::{DataType, FieldRef, UnionMode};
+use smallvec::SmallVec;
 
 use super::validate::{Level, Validation};
 use crate::error::{Path, Result};
+
+/// A node's buffers after the validity bitmap; inline up to three, the most any layout but views has.
+pub(crate) type Buffers = SmallVec<[Buffer; 3]>;
 
 /// The checked parts of one imported node.
 pub(crate) struct Parts<'a> {
@@ -31,7 +35,7 @@ pub(crate) struct Parts<'a> {
     pub offset: usize,
     pub nulls: Option<NullBuffer>,
     /// The buffers after the validity bitmap, in C order (for views: the views, then the data buffers).
-    pub buffers: Vec<Buffer>,
+    pub buffers: Buffers,
     /// The children, then (for a dictionary) the values.
     pub children: Vec<ArrayRef>,
 }

@@ -14,7 +14,7 @@ use arrow_cabi_sys::ArrowArray;
 use arrow_array::ArrayRef;
 use arrow_schema::DataType;
 
-use super::build::{build, Parts};
+use super::build::{build, Buffers, Parts};
 use super::validate::{self, Level, Validation};
 use crate::error::{Path, Result};
 use crate::layout::{self, Buffer as Slot};
@@ -82,7 +82,7 @@ impl Importer<'_> {
         let pointers: &[*const c_void] = unsafe { raw_slice(array.buffers, shape.n_buffers) };
 
         let extent = shape.offset + shape.length;
-        let mut buffers = Vec::with_capacity(shape.n_buffers);
+        let mut buffers = Buffers::new();
         let mut nulls = None;
         let mut last_offset = 0usize;
         for (index, slot) in layout.buffers.iter().enumerate() {
@@ -191,7 +191,7 @@ impl Importer<'_> {
     ///
     /// # Safety
     /// `pointers` are the view array's buffers after the fixed ones, valid as [`import_array`] says.
-    unsafe fn variadic(&self, pointers: &[*const c_void], buffers: &mut Vec<Buffer>, path: &Path<'_>) -> Result<()> {
+    unsafe fn variadic(&self, pointers: &[*const c_void], buffers: &mut Buffers, path: &Path<'_>) -> Result<()> {
         let Some((&sizes_pointer, data)) = pointers.split_last() else {
             return Err(path.field("n_buffers").invalid("a view array needs its variadic sizes buffer"));
         };
