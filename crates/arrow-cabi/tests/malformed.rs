@@ -817,3 +817,63 @@ fn a_valid_hand_built_array_is_accepted_and_released_once() {
         assert_eq!((arena.base_releases(), arena.inner_releases()), (1, 0));
     }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Children too short for what their parent indexes (checked from Validation::Minimal up), and the
+// null counts the Default level checks.
+
+fn int32_field(name: &str, nullable: bool) -> Field {
+    Field::new(name, DataType::Int32, nullable)
+}
+
+#[test]
+fn list_offsets_past_the_end_of_the_child() {
+    let arena = Arena::new();
+    let offsets = arena.data(&[0i32, 2, 5]);
+    let raw = arena.array(2, 0, vec![std::ptr::null(), offsets], vec![arena.int32s(&[1, 2, 3])]);
+    array_fails(&arena, raw, &int32_list(), Validation::Minimal, &["array.children[0]", "3 elements", "offsets reach 5"]);
+}
+
+#[test]
+fn struct_child_shorter_than_the_struct() {
+    let arena = Arena::new();
+    let raw = arena.array(3, 0, vec![std::ptr::null()], vec![arena.int32s(&[1, 2, 3]), arena.int32s(&[1])]);
+    let data_type = DataType::Struct(vec![int32_field("a", true), int32_field("b", true)].into());
+    array_fails(&arena, raw, &data_type, Validation::Minimal, &["array.children[1]", "1 elements", "spans 3"]);
+}
+
+#[test]
+fn fixed_size_list_child_too_short() {
+    let arena = Arena::new();
+    let raw = arena.array(2, 0, vec![std::ptr::null()], vec![arena.int32s(&[1, 2, 3])]);
+    let data_type = DataType::FixedSizeList(Arc::new(int32_field("item", true)), 2);
+    array_fails(&arena, raw, &data_type, Validation::Minimal, &["array.children[0]", "3 elements", "2 lists of 2"]);
+}
+
+#[test]
+fn run_ends_that_stop_before_the_end() {
+    let arena = Arena::new();
+    let raw = arena.array(5, 0, Vec::new(), vec![arena.int32s(&[2, 3]), arena.int32s(&[7, 8])]);
+    let data_type = DataType::RunEndEncoded(
+        Arc::new(int32_field("run_ends", false)),
+        Arc::new(int32_field("values", true)),
+    );
+    array_fails(&arena, raw, &data_type, Validation::Minimal, &["array.children[0]", "last run ends at 3", "end 5"]);
+}
+
+#[test]
+fn nulls_in_a_non_nullable_struct_field() {
+    let arena = Arena::new();
+    let validity = arena.data(&[0b101u8]);
+    let child = arena.array(3, 1, vec![validity, arena.data(&[1i32, 2, 3])], Vec::new());
+    let raw = arena.array(3, 0, vec![std::ptr::null()], vec![child]);
+    let data_type = DataType::Struct(vec![int32_field("a", false)].into());
+    array_fails(&arena, raw, &data_type, Validation::Default, &["array.children[0]", "1 nulls", "non-nullable"]);
+}
+
+#[test]
+fn a_length_whose_byte_size_overflows() {
+    let arena = Arena::new();
+    let raw = arena.array(i64::MAX / 4, 0, vec![std::ptr::null(), arena.data(&[0i64])], Vec::new());
+    array_fails(&arena, raw, &DataType::Int64, Validation::Minimal, &["array.buffers[1]", "overflow"]);
+}

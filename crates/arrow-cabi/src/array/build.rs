@@ -160,7 +160,10 @@ pub(crate) fn build(parts: Parts<'_>, level: Level, path: &Path<'_>) -> Result<A
         DataType::FixedSizeList(field, size) => {
             let width = usize::try_from(*size).unwrap_or(0);
             let len = parts.children[0].len();
-            checks.require(len >= extent * width, Some(0), || format!("{len} elements, {} needed", extent * width))?;
+            let needed = extent.checked_mul(width);
+            checks.require(needed.is_some_and(|needed| len >= needed), Some(0), || {
+                format!("{len} elements, but {extent} lists of {width} need more")
+            })?;
             let values = parts.children[0].slice(parts.offset * width, parts.length * width);
             // SAFETY: the child holds `length * size` elements from the parent's offset on (checked).
             Arc::new(unsafe { FixedSizeListArray::new_unchecked(field.clone(), *size, values, parts.nulls, parts.length) })

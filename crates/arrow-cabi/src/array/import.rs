@@ -95,8 +95,9 @@ impl Importer<'_> {
                 }
                 Slot::Offsets(width) => {
                     let count = if extent == 0 && pointer.is_null() { 0 } else { extent + 1 };
+                    let len = byte_len(count, width, &buffer_path)?;
                     // SAFETY: per the caller the offsets buffer holds `extent + 1` offsets.
-                    let buffer = unsafe { self.buffer(pointer, count * width, width, &buffer_path)? };
+                    let buffer = unsafe { self.buffer(pointer, len, width, &buffer_path)? };
                     let buffer = if count == 0 { zero_offsets(width) } else { buffer };
                     last_offset = validate::offsets(&buffer, width, shape.offset, shape.length, self.level, &buffer_path)?;
                     buffers.push(buffer);
@@ -110,8 +111,9 @@ impl Importer<'_> {
                     buffers.push(unsafe { self.buffer(pointer, extent.div_ceil(8), 1, &buffer_path)? });
                 }
                 Slot::Fixed(width) => {
+                    let len = byte_len(extent, width, &buffer_path)?;
                     // SAFETY: per the caller the buffer holds `extent` elements.
-                    buffers.push(unsafe { self.buffer(pointer, extent * width, width.min(16), &buffer_path)? });
+                    buffers.push(unsafe { self.buffer(pointer, len, width.min(16), &buffer_path)? });
                 }
                 Slot::Data => {
                     let element = match data_type {
@@ -119,9 +121,9 @@ impl Importer<'_> {
                         other => other,
                     };
                     let width = layout::fixed_width(element).unwrap_or(0);
-                    let align = layout::data_alignment(element);
+                    let (len, align) = (byte_len(extent, width, &buffer_path)?, layout::data_alignment(element));
                     // SAFETY: per the caller the buffer holds `extent` elements.
-                    buffers.push(unsafe { self.buffer(pointer, extent * width, align, &buffer_path)? });
+                    buffers.push(unsafe { self.buffer(pointer, len, align, &buffer_path)? });
                 }
             }
         }
@@ -197,7 +199,7 @@ impl Importer<'_> {
         };
         let sizes_path = path.index("buffers", pointers.len() + 1);
         // SAFETY: per the caller the sizes buffer holds one int64 per data buffer.
-        let sizes = unsafe { self.buffer(sizes_pointer.cast(), data.len() * 8, 8, &sizes_path)? };
+        let sizes = unsafe { self.buffer(sizes_pointer.cast(), byte_len(data.len(), 8, &sizes_path)?, 8, &sizes_path)? };
         for (index, (&pointer, size)) in data.iter().zip(sizes.typed_data::<i64>()).enumerate() {
             let buffer_path = path.index("buffers", index + 2);
             let size = usize::try_from(*size)
@@ -228,6 +230,14 @@ impl Importer<'_> {
         // SAFETY: per the caller the bytes stay valid until the owner (held by the buffer) releases them.
         Ok(unsafe { Buffer::from_custom_allocation(pointer, len, self.owner.clone()) })
     }
+}
+
+/// The byte length of `count` elements of `width` bytes, or an error if a foreign length makes it overflow.
+fn byte_len(count: usize, width: usize, path: &Path<'_>) -> Result<usize> {
+    count
+        .checked_mul(width)
+        .filter(|&len| len <= isize::MAX as usize)
+        .ok_or_else(|| path.invalid(format!("{count} elements of {width} bytes overflow the address space")))
 }
 
 /// A single zero offset, standing in for the NULL offsets buffer a producer may give an empty array.
