@@ -282,3 +282,47 @@ fn a_struct_round_trips_with_its_schema() {
     let imported = import_array_data(array, &DataType::Struct(schema.fields().clone()), Validation::Full).unwrap();
     assert_eq!(StructArray::from(imported), batch);
 }
+
+#[test]
+fn full_validation_rejects_an_offset_inside_a_character() {
+    // "é" is two bytes; an offset between them leaves each value invalid although the whole buffer is UTF-8.
+    let export = || corrupt_utf8_export(&[0, 2, 4], "aéb".as_bytes());
+    only_full_refuses(export, &DataType::Utf8, "array", "utf8");
+}
+
+/// Offsets in range of the values (so that reading them is sound) but otherwise arbitrary, over bytes
+/// that mix ASCII, multi-byte characters and invalid sequences.
+fn arbitrary_utf8_parts() -> impl Strategy<Value = (Vec<i32>, Vec<u8>)> {
+    let pieces = prop::collection::vec(
+        prop_oneof![Just(&b"a"[..]), Just("é".as_bytes()), Just("€".as_bytes()), Just(&b"\xff"[..]), Just(&b"\xc3"[..])],
+        0..12,
+    );
+    pieces.prop_flat_map(|pieces| {
+        let values: Vec<u8> = pieces.concat();
+        let len = values.len() as i32;
+        let sorted = prop::collection::vec(0..=len, 1..8).prop_map(|mut offsets| {
+            offsets.sort();
+            offsets
+        });
+        let any_order = prop::collection::vec(0..=len, 1..8);
+        (prop_oneof![sorted, any_order], Just(values))
+    })
+}
+
+proptest! {
+    /// Full validation agrees with arrow-rs's `validate_full` on utf8 arrays whose offsets and bytes may
+    /// be wrong: the independent truth for the checks of our own in `array/full.rs`.
+    #[test]
+    fn full_validation_agrees_with_arrow_rs((offsets, values) in arbitrary_utf8_parts()) {
+        let data = ArrayData::builder(DataType::Utf8)
+            .len(offsets.len() - 1)
+            .add_buffer(Buffer::from_slice_ref(&offsets))
+            .add_buffer(Buffer::from_slice_ref(&values));
+        // SAFETY: only validated and exported; every offset is within the values.
+        let data = unsafe { data.build_unchecked() };
+        let theirs = data.validate_full();
+        let export = corrupt_utf8_export(&offsets, &values);
+        let ours = import_array_data(export, &DataType::Utf8, Validation::Full);
+        prop_assert_eq!(ours.is_ok(), theirs.is_ok(), "ours: {:?}, arrow-rs: {:?}", ours.err(), theirs.err());
+    }
+}

@@ -15,6 +15,7 @@ use arrow_array::ArrayRef;
 use arrow_schema::DataType;
 
 use super::build::{build, Buffers, Parts};
+use super::full;
 use super::validate::{self, Level, Validation};
 use crate::error::{Path, Result};
 use crate::layout::{self, Buffer as Slot};
@@ -155,13 +156,8 @@ impl Importer<'_> {
         let parts = Parts { data_type, length: shape.length, offset: shape.offset, nulls, buffers, children };
         let array = build(parts, self.level, path)?;
         if self.level == Level::Checked(Validation::Full) {
-            // Node by node (children first) rather than `validate_full` at the root, so that the error
-            // names the node's path; together the same checks as arrow-rs's `validate_full`.
-            let data = array.to_data();
-            data.validate()
-                .and_then(|()| data.validate_nulls())
-                .and_then(|()| data.validate_values())
-                .map_err(|e| path.invalid(e.to_string()))?;
+            // Node by node (children first) rather than once at the root, so the error names the node.
+            full::validate(array.as_ref()).map_err(|e| path.invalid(e))?;
         }
         Ok(array)
     }

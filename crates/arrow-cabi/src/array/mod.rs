@@ -2,6 +2,7 @@
 
 mod build;
 mod export;
+mod full;
 mod import;
 mod validate;
 
