@@ -6,7 +6,8 @@
 //! ```
 //!
 //! Cases: `<shape>-<op>-<lib>` with shape `s1`..`s4` or `cols-N` (S2's column mix at N columns),
-//! op `roundtrip` (one iteration = one stream of 100 batches), `export`, `import`, `schema` (one
+//! op `roundtrip` (one iteration = one stream of 100 batches), `export`, `import`, `full` (ours:
+//! import at full validation; arrow-rs: `validate_full` alone), `schema` (one
 //! iteration = one batch or schema), lib `ours` or `arrow-rs`. The shape is built and the inputs prepared
 //! (for `import`, one fresh export per iteration) before the measured loop, so the instructions of one
 //! iteration are (count at N iterations - count at 0 iterations) / N; per batch, divide a round trip by
@@ -60,14 +61,22 @@ fn main() {
                 }
             }
         }
-        "import" => {
+        "import" | "full" => {
             if ours {
+                let level = if op == "full" { arrow_cabi::Validation::Full } else { arrow_cabi::Validation::Default };
                 let inputs: Vec<_> = (0..iters).map(|_| export_ours(&batch)).collect();
                 let mut outputs = Vec::with_capacity(iters);
                 for array in inputs {
-                    outputs.push(import_ours(array, &schema, &data_type, arrow_cabi::Validation::Default));
+                    outputs.push(import_ours(array, &schema, &data_type, level));
                 }
                 sink += black_box(outputs).len();
+            } else if op == "full" {
+                // arrow-rs's full validation alone, on the batch's data; compare with ours at `full`
+                // minus ours at `import` (the default level).
+                let data = batch_data(&batch);
+                for _ in 0..iters {
+                    validate_full_arrow_rs(black_box(&data));
+                }
             } else {
                 let inputs: Vec<_> = (0..iters).map(|_| export_arrow_rs(&batch)).collect();
                 let mut outputs = Vec::with_capacity(iters);
@@ -90,12 +99,12 @@ fn main() {
                 }
             }
         }
-        _ => usage("op must be roundtrip, export, import or schema"),
+        _ => usage("op must be roundtrip, export, import, full or schema"),
     }
     println!("{case} x {iters}: {sink}");
 }
 
 fn usage(problem: &str) -> ! {
-    eprintln!("{problem}\nusage: crossing_instructions --case <s1|s2|s3|s4|cols-N>-<roundtrip|export|import|schema>-<ours|arrow-rs> [--iters N]");
+    eprintln!("{problem}\nusage: crossing_instructions --case <s1|s2|s3|s4|cols-N>-<roundtrip|export|import|full|schema>-<ours|arrow-rs> [--iters N]");
     std::process::exit(2)
 }

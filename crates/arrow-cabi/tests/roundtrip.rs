@@ -326,3 +326,11 @@ proptest! {
         prop_assert_eq!(ours.is_ok(), theirs.is_ok(), "ours: {:?}, arrow-rs: {:?}", ours.err(), theirs.err());
     }
 }
+
+#[test]
+fn full_validation_accepts_offsets_at_the_end_of_the_text_before_more_bytes() {
+    // The values buffer goes on past the last offset into the middle of a character; nothing reads it.
+    let export = || corrupt_utf8_export(&[0, 1, 1], "aé".as_bytes().split_at(2).0);
+    let imported = import_array_data(export(), &DataType::Utf8, Validation::Full);
+    assert!(imported.is_ok(), "{imported:?}");
+}

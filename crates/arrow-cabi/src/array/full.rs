@@ -2,7 +2,8 @@
 //!
 //! Variable-size binary and utf8 arrays and lists, the layouts where most of the data is, get checks of
 //! our own, in one pass each: offsets non-decreasing and within the values (or child), UTF-8 over the
-//! whole values buffer at once, and every offset on a character boundary. Every other layout goes
+//! whole values buffer at once (ASCII first, a word at a time), and every offset on a character
+//! boundary (free when the text is ASCII). Every other layout goes
 //! through arrow-rs's own `validate`, `validate_nulls` and `validate_values`, so the level catches what
 //! arrow-rs's `validate_full` catches.
 #![forbid(unsafe_code)]
@@ -19,6 +20,9 @@ pub(crate) fn validate(array: &dyn Array) -> Result<(), String> {
         DataType::LargeUtf8 => bytes::<i64>(array.as_string::<i64>().value_offsets(), array.as_string::<i64>().values(), true),
         DataType::Binary => bytes::<i32>(array.as_binary::<i32>().value_offsets(), array.as_binary::<i32>().values(), false),
         DataType::LargeBinary => bytes::<i64>(array.as_binary::<i64>().value_offsets(), array.as_binary::<i64>().values(), false),
+        // Every bit pattern is a valid value, and import recounted the nulls at this level.
+        data_type if data_type.is_primitive() => Ok(()),
+        DataType::Null | DataType::Boolean | DataType::FixedSizeBinary(_) => Ok(()),
         DataType::List(field) => list::<i32>(array.as_list::<i32>().value_offsets(), array.as_list::<i32>().values().as_ref(), field),
         DataType::LargeList(field) => list::<i64>(array.as_list::<i64>().value_offsets(), array.as_list::<i64>().values().as_ref(), field),
         _ => {
@@ -32,20 +36,28 @@ pub(crate) fn validate(array: &dyn Array) -> Result<(), String> {
 }
 
 /// Offsets that never decrease and stay within `len`; returns the first and last.
+///
+/// The common case (all fine) is one branch-free pass the compiler can vectorize; only a failure
+/// looks again, to say where.
 fn offsets<O: OffsetSizeTrait>(offsets: &[O], len: usize) -> Result<(usize, usize), String> {
-    let mut previous = 0usize;
-    for (index, offset) in offsets.iter().enumerate() {
-        let offset = offset.to_usize().ok_or_else(|| format!("offset {index} is negative"))?;
-        if index > 0 && offset < previous {
-            return Err(format!("non-monotonic offsets: offset {index} ({offset}) is less than the one before ({previous})"));
-        }
-        if offset > len {
-            return Err(format!("offset {index} ({offset}) is past the end of the values ({len})"));
-        }
-        previous = offset;
+    let (Some(first), Some(last)) = (offsets.first(), offsets.last()) else { return Ok((0, 0)) };
+    let (first, last) = (first.to_isize().unwrap_or(-1), last.to_isize().unwrap_or(-1));
+    let ordered = offsets.windows(2).fold(true, |ordered, pair| ordered & (pair[0] <= pair[1]));
+    if ordered && first >= 0 && last as usize <= len {
+        return Ok((first as usize, last as usize));
     }
-    let first = offsets.first().and_then(|o| o.to_usize()).unwrap_or(0);
-    Ok((first, previous))
+    if first < 0 {
+        return Err(format!("offset 0 is negative ({first})"));
+    }
+    if let Some(index) = offsets.windows(2).position(|pair| pair[0] > pair[1]) {
+        return Err(format!(
+            "non-monotonic offsets: offset {} ({}) is less than the one before ({})",
+            index + 1,
+            offsets[index + 1].as_usize(),
+            offsets[index].as_usize()
+        ));
+    }
+    Err(format!("the last offset ({last}) is past the end of the values ({len})"))
 }
 
 /// A byte array: its offsets, and for utf8 the whole spanned values buffer as UTF-8 with every offset
@@ -55,14 +67,24 @@ fn bytes<O: OffsetSizeTrait>(value_offsets: &[O], values: &[u8], utf8: bool) -> 
     if !utf8 {
         return Ok(());
     }
-    let text = std::str::from_utf8(&values[first..last]).map_err(|e| format!("invalid utf8 data: {e}"))?;
-    for (index, offset) in value_offsets.iter().enumerate() {
-        let at = offset.as_usize() - first;
-        if !text.is_char_boundary(at) {
-            return Err(format!("invalid utf8 value: offset {index} ({}) splits a character", offset.as_usize()));
-        }
+    let text = &values[first..last];
+    if text.is_ascii() {
+        // The common case, checked a word at a time: valid UTF-8, and every byte starts a character.
+        return Ok(());
     }
-    Ok(())
+    std::str::from_utf8(text).map_err(|e| format!("invalid utf8 data: {e}"))?;
+    // In valid UTF-8 a byte starts a character unless it is a continuation byte (0b10xx_xxxx); an
+    // offset at the end of the checked text is a boundary by definition, whatever lies beyond it.
+    let starts_character = |offset: &O| {
+        let at = offset.as_usize();
+        at >= last || values.get(at).is_none_or(|&byte| (byte as i8) >= -0x40)
+    };
+    let inner = &value_offsets[..value_offsets.len().saturating_sub(1)];
+    if inner.iter().fold(true, |all, offset| all & starts_character(offset)) {
+        return Ok(());
+    }
+    let index = inner.iter().position(|offset| !starts_character(offset)).unwrap_or(0);
+    Err(format!("invalid utf8 value: offset {index} ({}) splits a character", value_offsets[index].as_usize()))
 }
 
 /// A list: its offsets within the child, and no nulls in the child if the item field forbids them.
