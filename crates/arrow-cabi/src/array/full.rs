@@ -10,7 +10,6 @@
 
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, OffsetSizeTrait};
-use arrow_buffer::ArrowNativeType;
 use arrow_schema::{DataType, FieldRef};
 
 /// Checks `array`'s own data; its children were checked when they were imported.
