@@ -56,6 +56,10 @@ if [ -z "${SKIP_CALLGRIND:-}" ]; then
             measure "$shape" schema "$lib" 100
         done
     done
+    for shape in s2 s3; do                         # full validation: ours at Full (minus import), arrow-rs alone
+        measure "$shape" full ours 20
+        measure "$shape" full arrow-rs 20
+    done
     for shape in cols-1 cols-10 cols-1000; do     # cols-100 is S2
         for lib in ours arrow-rs; do
             measure "$shape" roundtrip "$lib" 2
