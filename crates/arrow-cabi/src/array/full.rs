@@ -1,7 +1,7 @@
 //! Full validation (O(data)) of one imported node, after its children passed theirs.
 //!
-//! Variable-size binary and utf8 arrays and lists, the layouts where most of the data is, get checks of
-//! our own, in one pass each: offsets non-decreasing and within the values (or child), UTF-8 over the
+//! Structs, and variable-size binary and utf8 arrays and lists, the layouts where most of the data is,
+//! get checks of our own, in one pass each: non-nullable fields null only where the struct is; offsets non-decreasing and within the values (or child), UTF-8 over the
 //! whole values buffer at once (ASCII first, a word at a time), and every offset on a character
 //! boundary (free when the text is ASCII). Every other layout goes
 //! through arrow-rs's own `validate`, `validate_nulls` and `validate_values`, so the level catches what
@@ -9,8 +9,8 @@
 #![forbid(unsafe_code)]
 
 use arrow_array::cast::AsArray;
-use arrow_array::{Array, OffsetSizeTrait};
-use arrow_schema::{DataType, FieldRef};
+use arrow_array::{Array, OffsetSizeTrait, StructArray};
+use arrow_schema::{DataType, FieldRef, Fields};
 
 /// Checks `array`'s own data; its children were checked when they were imported.
 pub(crate) fn validate(array: &dyn Array) -> Result<(), String> {
@@ -22,6 +22,8 @@ pub(crate) fn validate(array: &dyn Array) -> Result<(), String> {
         // Every bit pattern is a valid value, and import recounted the nulls at this level.
         data_type if data_type.is_primitive() => Ok(()),
         DataType::Null | DataType::Boolean | DataType::FixedSizeBinary(_) => Ok(()),
+        DataType::Struct(fields) => structs(array.as_struct(), fields),
+        DataType::Map(field, _) => list::<i32>(array.as_map().value_offsets(), array.as_map().entries(), field),
         DataType::List(field) => list::<i32>(array.as_list::<i32>().value_offsets(), array.as_list::<i32>().values().as_ref(), field),
         DataType::LargeList(field) => list::<i64>(array.as_list::<i64>().value_offsets(), array.as_list::<i64>().values().as_ref(), field),
         _ => {
@@ -91,6 +93,21 @@ fn list<O: OffsetSizeTrait>(value_offsets: &[O], child: &dyn Array, field: &Fiel
     offsets(value_offsets, child.len())?;
     if !field.is_nullable() && child.null_count() > 0 {
         return Err(format!("non-nullable child field {:?} has {} nulls", field.name(), child.null_count()));
+    }
+    Ok(())
+}
+
+/// A struct: a non-nullable field may hold nulls only where the struct itself is null.
+fn structs(array: &StructArray, fields: &Fields) -> Result<(), String> {
+    for (field, child) in fields.iter().zip(array.columns()) {
+        let Some(child_nulls) = child.nulls().filter(|_| !field.is_nullable()) else { continue };
+        let outside = match array.nulls() {
+            None => child_nulls.null_count(),
+            Some(parent) => (&!child_nulls.inner() & parent.inner()).count_set_bits(),
+        };
+        if outside > 0 {
+            return Err(format!("non-nullable child field {:?} has {outside} nulls where the struct is valid", field.name()));
+        }
     }
     Ok(())
 }
