@@ -7,6 +7,8 @@
 
 use std::sync::Arc;
 
+use arrow_array::cast::AsArray;
+
 use arrow_array::builder::{Int64Builder, ListBuilder, MapBuilder, StringBuilder, StringDictionaryBuilder};
 use arrow_array::types::Int32Type;
 use arrow_array::{
@@ -181,7 +183,8 @@ pub fn assert_zero_copy(library: &str, original: &RecordBatch, imported: &[Recor
 
 /// arrow-cabi export of one batch, released by the drop at the end.
 pub fn export_ours(batch: &RecordBatch) -> arrow_cabi::ffi::FFI_ArrowArray {
-    arrow_cabi::ffi::FFI_ArrowArray::new(&batch_data(batch))
+    // By value, as the stream exporter does (arrow-rs has only the by-reference `new`).
+    arrow_cabi::ffi::FFI_ArrowArray::from_data(batch_data(batch))
 }
 
 /// arrow-rs export of one batch.
@@ -199,10 +202,9 @@ pub fn import_ours(
     data_type: &DataType,
     validation: arrow_cabi::Validation,
 ) -> RecordBatch {
-    let data = arrow_cabi::array::import_array_data(array, data_type, validation).expect("import");
-    let rows = data.len();
-    let columns = StructArray::from(data).into_parts().1;
-    let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(rows));
+    let array = arrow_cabi::array::import_array_as(array, data_type, validation).expect("import");
+    let columns = array.as_struct().columns().to_vec();
+    let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(array.len()));
     RecordBatch::try_new_with_options(schema.clone(), columns, &options).expect("batch")
 }
 
