@@ -34,10 +34,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Modules: [`ffi`] and [`ffi_stream`] hold the arrow-rs-compatible names; [`schema`], [`array`] and
+//! Modules: [`ffi`] and [`ffi_stream`] hold the arrow-rs-compatible names; [`schema`], [`array`](mod@array) and
 //! [`stream`] the owned structs and the functions beyond arrow-rs's ([`import_array`] with a
 //! [`Validation`] level, [`export_array`] with a `Field`, [`ffi_stream::export_batches`] and
-//! [`ffi_stream::export_arrays`] from any iterator); [`format`] and [`metadata`] the two codecs.
+//! [`ffi_stream::export_arrays`] from any iterator); [`format`](mod@format) and [`metadata`] the two codecs.
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod array;

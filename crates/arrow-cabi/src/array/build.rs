@@ -2,13 +2,14 @@
 //! constructors rather than through `ArrayData` and `make_array`.
 //!
 //! Each family's O(1) conditions (children long enough for what the parent indexes) are checked from
-//! [`Validation::Minimal`] up before an unchecked constructor runs; [`Validation::Full`] then runs
-//! arrow-rs's own checks of the values.
+//! [`Validation::Minimal`] up before an unchecked constructor runs; [`Validation::Full`] then checks
+//! the values (`full.rs`).
 
 use std::sync::Arc;
 
 use arrow_array::types::{
-    BinaryViewType, ByteArrayType, ByteViewType, GenericBinaryType, GenericStringType, StringViewType,
+    BinaryViewType, ByteArrayType, ByteViewType, GenericBinaryType, GenericStringType, RunEndIndexType,
+    StringViewType,
 };
 use arrow_array::{
     downcast_integer, downcast_primitive, downcast_run_end_index, Array, ArrayRef, ArrowPrimitiveType,
@@ -16,9 +17,7 @@ use arrow_array::{
     GenericByteViewArray, GenericListArray, GenericListViewArray, MapArray, NullArray, OffsetSizeTrait,
     PrimitiveArray, RunArray, StructArray, UnionArray,
 };
-use arrow_array::types::RunEndIndexType;
-use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, RunEndBuffer, ScalarBuffer};
-use arrow_buffer::ArrowNativeType;
+use arrow_buffer::{ArrowNativeType, BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, RunEndBuffer, ScalarBuffer};
 use arrow_schema::{DataType, FieldRef, UnionMode};
 use smallvec::SmallVec;
 
@@ -43,13 +42,13 @@ pub(crate) struct Parts<'a> {
 impl Parts<'_> {
     /// Buffer `index` (after validity) as `len` elements of `T` from the node's offset on.
     /// The importer sized every buffer for `offset + length` elements (or one more, for offsets).
-    fn scalars<T: arrow_buffer::ArrowNativeType>(&self, index: usize, len: usize) -> ScalarBuffer<T> {
+    fn scalars<T: ArrowNativeType>(&self, index: usize, len: usize) -> ScalarBuffer<T> {
         ScalarBuffer::new(self.buffers[index].clone(), self.offset, len)
     }
 
-    fn offsets<O: arrow_buffer::ArrowNativeType + OffsetSizeTrait>(&self) -> OffsetBuffer<O> {
+    fn offsets<O: OffsetSizeTrait>(&self) -> OffsetBuffer<O> {
         // SAFETY: the importer checked the first and last offset (non-negative, in order) from
-        // `Validation::Default` up; the middle ones are the producer's promise, which `Full` checks.
+        // `Validation::Minimal` up; the middle ones are the producer's promise, which `Full` checks.
         unsafe { OffsetBuffer::new_unchecked(self.scalars(0, self.length + 1)) }
     }
 
