@@ -282,7 +282,7 @@ pub fn array_to_capsules<'py>(
 ) -> PyResult<Bound<'py, PyTuple>> {
     let requested = cast::requested_field(requested_schema)?;
     let (field, array) = cast::cast_array(field, array, requested)?;
-    let (array, schema) = arrow_cabi::export_array(array.as_ref(), &field).map_err(to_py_err)?;
+    let (array, schema) = arrow_cabi::export_array(&array, &field).map_err(to_py_err)?;
     let schema = new_capsule(py, schema)?;
     let array = new_capsule(py, array)?;
     PyTuple::new(py, [schema.into_any(), array.into_any()])

@@ -268,7 +268,7 @@ fn moved_children_outlive_their_released_parent() {
     let before = strong_counts(&data);
     let before_columns: Vec<Vec<usize>> = data.child_data().iter().map(strong_counts).collect();
     let field = Field::new("root", source.data_type().clone(), true);
-    let (mut array, mut schema) = arrow_cabi::export_array(&source, &field).unwrap();
+    let (mut array, mut schema) = arrow_cabi::export_array(&(Arc::new(source.clone()) as ArrayRef), &field).unwrap();
     assert_ne!(strong_counts(&data), before, "the export holds the buffers");
 
     // Move the string and dictionary columns out, then release the parents at once.
@@ -302,7 +302,7 @@ fn a_moved_grandchild_outlives_every_ancestor() {
     let data = source.to_data();
     let before = strong_counts(&data);
     let field = Field::new("root", source.data_type().clone(), false);
-    let (array, schema) = arrow_cabi::export_array(&source, &field).unwrap();
+    let (array, schema) = arrow_cabi::export_array(&(Arc::new(source.clone()) as ArrayRef), &field).unwrap();
 
     // The list column's values: root.children[2].children[0].
     // SAFETY: the list column is unreleased and has one child; each is moved once.

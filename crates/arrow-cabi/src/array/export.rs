@@ -14,7 +14,9 @@ use std::ffi::c_void;
 use std::ptr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use arrow_buffer::{BooleanBufferBuilder, Buffer};
+use arrow_array::cast::AsArray;
+use arrow_array::{downcast_primitive_array, Array, ArrayRef, RecordBatch};
+use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBuffer};
 use arrow_cabi_sys::ArrowArray;
 use arrow_data::ArrayData;
 use arrow_schema::DataType;
@@ -31,7 +33,9 @@ struct Tree {
     /// Each node's child pointers (into `nodes`), node after node.
     children: Vec<*mut ArrowArray>,
     /// Keeps the exported buffers alive.
-    _data: ArrayData,
+    _root: Root,
+    /// The `ArrayData` of arrays exported through it (all but the leaves read directly).
+    _kept: Vec<ArrayData>,
     /// Buffers made for the export: realigned bitmaps and variadic sizes.
     _made: Vec<Buffer>,
     /// Nodes not yet released; the last release frees the tree.
@@ -45,13 +49,29 @@ struct Plan {
     dictionary: Option<usize>,
 }
 
-/// Exports `data`; costs one tree block and its three vectors, however many nodes there are.
-pub(crate) fn export_array(data: ArrayData) -> ArrowArray {
+/// What an export shares out, kept alive by its tree.
+pub(crate) enum Root {
+    /// Any array, as `ArrayData`.
+    Data(ArrayData),
+    /// Any array; leaves are read without building `ArrayData`.
+    Array(ArrayRef),
+    /// A record batch, as a struct array without nulls whose children are the columns.
+    Batch(RecordBatch),
+}
+
+/// Exports `root`; costs one tree block and its three vectors however many nodes there are, plus an
+/// `ArrayData` for each array that is not a primitive, boolean or byte array.
+pub(crate) fn export_array(root: Root) -> ArrowArray {
     let mut builder = Builder::default();
-    builder.add(&data);
-    let Builder { nodes, pointers, child_nodes, plans, made } = builder;
+    match &root {
+        Root::Data(data) => builder.add_data(data),
+        Root::Array(array) => builder.add_array(array.as_ref()),
+        Root::Batch(batch) => builder.add_batch(batch),
+    };
+    let Builder { nodes, pointers, child_nodes, plans, made, kept } = builder;
     let live = AtomicUsize::new(nodes.len());
-    let tree = Box::into_raw(Box::new(Tree { nodes, pointers, children: Vec::new(), _data: data, _made: made, live }));
+    let tree = Tree { nodes, pointers, children: Vec::new(), _root: root, _kept: kept, _made: made, live };
+    let tree = Box::into_raw(Box::new(tree));
 
     // From here on the nodes are reached only through `base`, one raw pointer, as C will reach them.
     // SAFETY: `tree` was just made and is not shared yet; the vectors are complete, so their heap blocks
@@ -80,18 +100,37 @@ struct Builder {
     child_nodes: Vec<usize>,
     plans: Vec<Plan>,
     made: Vec<Buffer>,
+    kept: Vec<ArrayData>,
 }
 
 impl Builder {
-    /// Adds `data` and everything below it in pre-order; returns its node index.
-    fn add(&mut self, data: &ArrayData) -> usize {
+    /// Adds a node whose buffer pointers were pushed from `first_buffer` on, and reserves its
+    /// `n_children` child slots; returns the node's index and its first child slot.
+    fn node(&mut self, length: usize, null_count: usize, offset: usize, first_buffer: usize, n_children: usize) -> (usize, usize) {
         let index = self.nodes.len();
+        self.nodes.push(ArrowArray {
+            length: length as i64,
+            null_count: null_count as i64,
+            offset: offset as i64,
+            n_buffers: (self.pointers.len() - first_buffer) as i64,
+            n_children: n_children as i64,
+            release: Some(release_array),
+            ..ArrowArray::EMPTY
+        });
+        let first_child = self.child_nodes.len();
+        self.plans.push(Plan { first_buffer, first_child, dictionary: None });
+        self.child_nodes.resize(first_child + n_children, 0);
+        (index, first_child)
+    }
+
+    /// Adds `data` and everything below it in pre-order; returns its node index.
+    fn add_data(&mut self, data: &ArrayData) -> usize {
         let first_buffer = self.pointers.len();
         let layout = layout::layout(data.data_type());
         let mut own = data.buffers().iter();
         for slot in layout.buffers {
             let pointer = match slot {
-                Slot::Validity => validity(data, &mut self.made),
+                Slot::Validity => validity(data.nulls(), data.offset(), &mut self.made),
                 _ => own.next().map_or(ptr::null(), |buffer| buffer.as_ptr()),
             };
             self.pointers.push(pointer.cast());
@@ -103,47 +142,103 @@ impl Builder {
             self.pointers.push(sizes.as_ptr().cast());
             self.made.push(sizes);
         }
-        let n_buffers = self.pointers.len() - first_buffer;
-
         let (children, dictionary) = match data.data_type() {
             DataType::Dictionary(..) => (&[][..], data.child_data().first()),
             _ => (data.child_data(), None),
         };
-        self.nodes.push(ArrowArray {
-            length: data.len() as i64,
-            null_count: data.null_count() as i64,
-            offset: data.offset() as i64,
-            n_buffers: n_buffers as i64,
-            n_children: children.len() as i64,
-            release: Some(release_array),
-            ..ArrowArray::EMPTY
-        });
-        let first_child = self.child_nodes.len();
-        self.plans.push(Plan { first_buffer, first_child, dictionary: None });
-        self.child_nodes.resize(first_child + children.len(), 0);
+        let (index, first_child) = self.node(data.len(), data.null_count(), data.offset(), first_buffer, children.len());
         for (slot, child) in children.iter().enumerate() {
-            let child_index = self.add(child);
+            let child_index = self.add_data(child);
             self.child_nodes[first_child + slot] = child_index;
         }
-        let dictionary = dictionary.map(|values| self.add(values));
+        let dictionary = dictionary.map(|values| self.add_data(values));
         self.plans[index].dictionary = dictionary;
+        index
+    }
+
+    /// Adds `array`: a leaf whose buffers its typed array exposes directly, or anything else through
+    /// its `ArrayData` (kept with the tree).
+    fn add_array(&mut self, array: &dyn Array) -> usize {
+        let Some(leaf) = Leaf::of(array) else {
+            let data = array.to_data();
+            let index = self.add_data(&data);
+            self.kept.push(data);
+            return index;
+        };
+        let first_buffer = self.pointers.len();
+        let validity = validity(array.nulls(), leaf.offset, &mut self.made);
+        self.pointers.push(validity.cast());
+        self.pointers.extend(leaf.buffers.iter().take(leaf.count).map(|pointer| pointer.cast::<c_void>()));
+        self.node(array.len(), array.null_count(), leaf.offset, first_buffer, 0).0
+    }
+
+    /// Adds a record batch as the struct array the interface sends: no nulls, the columns as children.
+    fn add_batch(&mut self, batch: &RecordBatch) -> usize {
+        let first_buffer = self.pointers.len();
+        self.pointers.push(ptr::null());
+        let columns = batch.columns();
+        let (index, first_child) = self.node(batch.num_rows(), 0, 0, first_buffer, columns.len());
+        for (slot, column) in columns.iter().enumerate() {
+            let child_index = self.add_array(column.as_ref());
+            self.child_nodes[first_child + slot] = child_index;
+        }
         index
     }
 }
 
-/// A validity pointer whose bit `data.offset() + i` is element `i`'s: the bitmap itself when its bit
-/// offset lines up on a byte, otherwise a copy shifted to line up; NULL when there are no nulls.
-fn validity(data: &ArrayData, made: &mut Vec<Buffer>) -> *const u8 {
-    let Some(nulls) = data.nulls().filter(|nulls| nulls.null_count() > 0) else {
+/// The data buffers of a leaf array read straight from its typed array, after the validity bitmap.
+struct Leaf {
+    /// The C offset: the boolean values' bit offset; 0 where arrow-rs slices the buffers themselves.
+    offset: usize,
+    buffers: [*const u8; 2],
+    count: usize,
+}
+
+impl Leaf {
+    /// The leaf parts of primitive, boolean and (large) utf8 and binary arrays; `None` for the rest.
+    fn of(array: &dyn Array) -> Option<Leaf> {
+        let one = |offset, buffer: *const u8| Leaf { offset, buffers: [buffer, ptr::null()], count: 1 };
+        let two = |offsets: *const u8, values: *const u8| Leaf { offset: 0, buffers: [offsets, values], count: 2 };
+        Some(downcast_primitive_array!(
+            array => one(0, array.values().inner().as_ptr()),
+            DataType::Boolean => {
+                let values = array.as_boolean().values();
+                one(values.offset(), values.inner().as_ptr())
+            }
+            DataType::Utf8 => {
+                let array = array.as_string::<i32>();
+                two(array.value_offsets().as_ptr().cast(), array.values().as_ptr())
+            }
+            DataType::LargeUtf8 => {
+                let array = array.as_string::<i64>();
+                two(array.value_offsets().as_ptr().cast(), array.values().as_ptr())
+            }
+            DataType::Binary => {
+                let array = array.as_binary::<i32>();
+                two(array.value_offsets().as_ptr().cast(), array.values().as_ptr())
+            }
+            DataType::LargeBinary => {
+                let array = array.as_binary::<i64>();
+                two(array.value_offsets().as_ptr().cast(), array.values().as_ptr())
+            }
+            _ => return None
+        ))
+    }
+}
+
+/// A validity pointer whose bit `offset + i` is element `i`'s: the bitmap itself when its bit offset
+/// lines up on a byte, otherwise a copy shifted to line up; NULL when there are no nulls.
+fn validity(nulls: Option<&NullBuffer>, offset: usize, made: &mut Vec<Buffer>) -> *const u8 {
+    let Some(nulls) = nulls.filter(|nulls| nulls.null_count() > 0) else {
         return ptr::null();
     };
-    let (have, want) = (nulls.offset(), data.offset());
-    if have >= want && (have - want) % 8 == 0 {
-        // SAFETY: `(have - want) / 8` bytes in is inside the bitmap, which covers bit `have`.
-        return unsafe { nulls.buffer().as_ptr().add((have - want) / 8) };
+    let have = nulls.offset();
+    if have >= offset && (have - offset) % 8 == 0 {
+        // SAFETY: `(have - offset) / 8` bytes in is inside the bitmap, which covers bit `have`.
+        return unsafe { nulls.buffer().as_ptr().add((have - offset) / 8) };
     }
-    let mut bits = BooleanBufferBuilder::new(want + nulls.len());
-    bits.append_n(want, false);
+    let mut bits = BooleanBufferBuilder::new(offset + nulls.len());
+    bits.append_n(offset, false);
     bits.append_buffer(nulls.inner());
     let buffer = bits.finish().into_inner();
     let pointer = buffer.as_ptr();

@@ -6,7 +6,7 @@ mod full;
 mod import;
 mod validate;
 
-use arrow_array::ArrayRef;
+use arrow_array::{ArrayRef, RecordBatch};
 use arrow_cabi_sys::ArrowArray;
 use arrow_data::ArrayData;
 use arrow_schema::{ArrowError, DataType, Field};
@@ -44,7 +44,20 @@ impl FFI_ArrowArray {
     /// Exports `data`, taking it over: four heap blocks for the whole tree of nodes, whatever its size,
     /// and nothing per row or per byte.
     pub fn from_data(data: ArrayData) -> Self {
-        FFI_ArrowArray(export::export_array(data))
+        FFI_ArrowArray(export::export_array(export::Root::Data(data)))
+    }
+
+    /// Exports `array`, keeping it alive: as [`from_data`](Self::from_data), except that a primitive,
+    /// boolean or byte array is read straight from its typed array, saving the `ArrayData` (one
+    /// allocation); other arrays, and everything below them, go through their `ArrayData`.
+    pub fn from_array(array: ArrayRef) -> Self {
+        FFI_ArrowArray(export::export_array(export::Root::Array(array)))
+    }
+
+    /// Exports a record batch as the struct array the interface sends (no nulls, the columns as
+    /// children), reading each column as [`from_array`](Self::from_array) does.
+    pub fn from_batch(batch: RecordBatch) -> Self {
+        FFI_ArrowArray(export::export_array(export::Root::Batch(batch)))
     }
 
     /// A released array, for a producer to fill through [`as_mut_ptr`](Self::as_mut_ptr). Free.
@@ -199,10 +212,11 @@ pub fn import_array(array: FFI_ArrowArray, schema: &FFI_ArrowSchema, validation:
     Ok((field, array))
 }
 
-/// Exports an array with its field (name, nullability and metadata, extension types included).
-pub fn export_array(array: &dyn arrow_array::Array, field: &Field) -> Result<(FFI_ArrowArray, FFI_ArrowSchema)> {
+/// Exports an array with its field (name, nullability and metadata, extension types included), as
+/// [`FFI_ArrowArray::from_array`] does.
+pub fn export_array(array: &ArrayRef, field: &Field) -> Result<(FFI_ArrowArray, FFI_ArrowSchema)> {
     let schema = FFI_ArrowSchema::try_from(field)?;
-    Ok((FFI_ArrowArray::from_data(array.to_data()), schema))
+    Ok((FFI_ArrowArray::from_array(array.clone()), schema))
 }
 
 /// Exports `data` with a schema of its bare data type. The arrow-rs `to_ffi`.

@@ -9,7 +9,6 @@ use std::ptr;
 
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_cabi_sys::{ArrowArray, ArrowArrayStream, ArrowSchema};
-use arrow_data::{ArrayData, ArrayDataBuilder};
 use arrow_schema::{ArrowError, DataType, FieldRef, SchemaRef};
 
 use crate::array::FFI_ArrowArray;
@@ -17,12 +16,12 @@ use crate::boundary;
 use crate::error::{Error, Result};
 use crate::schema::FFI_ArrowSchema;
 
-/// What a stream hands out: a schema, then items as `ArrayData` of that schema's type.
+/// What a stream hands out: a schema, then arrays of that schema's type, exported.
 pub(crate) trait Source: Send {
     /// The stream's schema, exported.
     fn schema(&self) -> Result<FFI_ArrowSchema>;
-    /// The next item, checked against the schema; `None` at the end.
-    fn next_data(&mut self) -> Option<Result<ArrayData>>;
+    /// The next item, checked against the schema and exported; `None` at the end.
+    fn next_array(&mut self) -> Option<Result<FFI_ArrowArray>>;
 }
 
 /// Any iterator of batches with a schema (a `RecordBatchReader` is one) as a [`Source`] of struct arrays.
@@ -36,35 +35,24 @@ impl<I: Iterator<Item = Result<RecordBatch, ArrowError>> + Send> Source for Batc
         Ok(FFI_ArrowSchema::try_from(self.schema.as_ref())?)
     }
 
-    fn next_data(&mut self) -> Option<Result<ArrayData>> {
-        let batch = match self.batches.next()? {
-            Ok(batch) => batch,
-            Err(error) => return Some(Err(error.into())),
-        };
-        Some(batch_data(&self.schema, &batch))
+    fn next_array(&mut self) -> Option<Result<FFI_ArrowArray>> {
+        Some(match self.batches.next()? {
+            Ok(batch) if fits(&self.schema, &batch) => Ok(FFI_ArrowArray::from_batch(batch)),
+            Ok(batch) => Err(Error::Arrow(ArrowError::SchemaError(format!(
+                "batch does not match the stream's schema: declared {}, got {}",
+                DataType::Struct(self.schema.fields().clone()),
+                DataType::Struct(batch.schema().fields().clone())
+            )))),
+            Err(error) => Err(error.into()),
+        })
     }
 }
 
-/// A batch as the struct array the interface sends; refuses a batch whose columns' types differ
-/// from the declared schema's. Keeps the row count of a batch without columns.
-fn batch_data(schema: &SchemaRef, batch: &RecordBatch) -> Result<ArrayData> {
-    let declared = schema.fields();
-    let columns = batch.columns();
-    let matches = declared.len() == columns.len()
-        && declared.iter().zip(columns).all(|(field, column)| field.data_type() == column.data_type());
-    if !matches {
-        return Err(Error::Arrow(ArrowError::SchemaError(format!(
-            "batch does not match the stream's schema: declared {}, got {}",
-            DataType::Struct(declared.clone()),
-            DataType::Struct(batch.schema().fields().clone())
-        ))));
-    }
-    let builder = ArrayDataBuilder::new(DataType::Struct(declared.clone()))
-        .len(batch.num_rows())
-        .child_data(columns.iter().map(|column| column.to_data()).collect());
-    // SAFETY: each column is a valid array of the declared type with `num_rows` elements, which
-    // `RecordBatch` guarantees, so the struct is valid.
-    Ok(unsafe { builder.build_unchecked() })
+/// Whether the batch's columns have the declared schema's types (names and metadata may differ).
+fn fits(schema: &SchemaRef, batch: &RecordBatch) -> bool {
+    let (declared, columns) = (schema.fields(), batch.columns());
+    declared.len() == columns.len()
+        && declared.iter().zip(columns).all(|(field, column)| field.data_type() == column.data_type())
 }
 
 /// Any iterator of arrays with a field, as a [`Source`].
@@ -78,9 +66,9 @@ impl<I: Iterator<Item = Result<ArrayRef, ArrowError>> + Send> Source for Arrays<
         Ok(FFI_ArrowSchema::try_from(self.field.as_ref())?)
     }
 
-    fn next_data(&mut self) -> Option<Result<ArrayData>> {
+    fn next_array(&mut self) -> Option<Result<FFI_ArrowArray>> {
         Some(match self.arrays.next()? {
-            Ok(array) if array.data_type() == self.field.data_type() => Ok(array.to_data()),
+            Ok(array) if array.data_type() == self.field.data_type() => Ok(FFI_ArrowArray::from_array(array)),
             Ok(array) => Err(Error::Arrow(ArrowError::SchemaError(format!(
                 "array of type {} does not match the stream's field type {}",
                 array.data_type(),
@@ -163,9 +151,9 @@ unsafe extern "C" fn get_next(stream: *mut ArrowArrayStream, out: *mut ArrowArra
         if out.is_null() {
             return Err(Error::Unsupported("get_next: the out pointer is NULL".into()));
         }
-        let next = if producer.finished { None } else { producer.source.next_data().transpose()? };
+        let next = if producer.finished { None } else { producer.source.next_array().transpose()? };
         producer.finished |= next.is_none();
-        let array = next.map_or(ArrowArray::EMPTY, |data| FFI_ArrowArray::from_data(data).into_sys());
+        let array = next.map_or(ArrowArray::EMPTY, FFI_ArrowArray::into_sys);
         // SAFETY: `out` is non-NULL and writable per the caller.
         unsafe { ptr::write(out, array) };
         Ok(())
