@@ -17,6 +17,6 @@ echo "== Python: build the arrow_cabi package and run the interop suite"
 python/build.sh
 .venv/bin/python -m pytest python/tests -q
 
-echo "== Miri: C Data round trips, malformed input, release counting (few proptest cases)"
+echo "== Miri: C Data round trips, malformed input, release counting, stream rules (few proptest cases)"
 PROPTEST_CASES=4 MIRIFLAGS="-Zmiri-disable-isolation" \
-    cargo +nightly miri test -p arrow-cabi-sys -p arrow-cabi --lib --test malformed --test release --test roundtrip
+    cargo +nightly miri test -p arrow-cabi-sys -p arrow-cabi --lib --test malformed --test release --test roundtrip --test stream_rules

@@ -93,8 +93,9 @@ fn checked_pointer<T: CapsuleStruct>(object: &Bound<'_, PyAny>) -> PyResult<*mut
     if !valid {
         // SAFETY: `object` is a capsule (checked above); the returned name is NULL or a NUL-terminated
         // string that lives as long as the capsule, which we hold, and is copied out at once.
-        let name = unsafe { ffi::PyCapsule_GetName(object.as_ptr()).as_ref() };
-        let name = name.map(|name| {
+        let name = unsafe { ffi::PyCapsule_GetName(object.as_ptr()) };
+        // A raw pointer throughout: a `&c_char` would cover one byte, not the whole string.
+        let name = (!name.is_null()).then(|| {
             // SAFETY: as above, a non-NULL name is NUL-terminated and outlives this call.
             let name = unsafe { CStr::from_ptr(name) };
             name.to_string_lossy().into_owned()

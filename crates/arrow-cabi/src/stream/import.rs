@@ -75,13 +75,17 @@ impl Consumer {
         }
         let message = match self.stream.as_sys().get_last_error {
             None => format!("{call} failed and the producer has no get_last_error"),
-            // SAFETY: the stream is unreleased; the returned string is NULL or valid until the next call.
-            Some(get_last_error) => match unsafe { get_last_error(self.stream.as_mut_ptr()).as_ref() } {
-                None => format!("{call} failed and get_last_error returned NULL"),
-                // SAFETY: a non-NULL message is a NUL-terminated string, valid until the next call, and
-                // copied out before that.
-                Some(text) => unsafe { CStr::from_ptr(text) }.to_string_lossy().into_owned(),
-            },
+            Some(get_last_error) => {
+                // SAFETY: the stream is unreleased; the returned string is NULL or valid until the next call.
+                let text = unsafe { get_last_error(self.stream.as_mut_ptr()) };
+                if text.is_null() {
+                    format!("{call} failed and get_last_error returned NULL")
+                } else {
+                    // SAFETY: a non-NULL message is a NUL-terminated string, valid until the next call on
+                    // the stream, and copied out before that.
+                    unsafe { CStr::from_ptr(text) }.to_string_lossy().into_owned()
+                }
+            }
         };
         Err(Error::from_errno(code, message))
     }
