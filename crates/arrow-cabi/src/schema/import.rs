@@ -3,7 +3,6 @@
 //! Nothing is trusted beyond the pointers themselves: every format string, count, flag, name and
 //! metadata blob is checked, and each error names the field path where it was found.
 
-use std::collections::HashMap;
 use std::ffi::{c_char, CStr};
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -11,7 +10,7 @@ use std::sync::Arc;
 use arrow_cabi_sys::{
     ArrowSchema, ARROW_FLAG_DICTIONARY_ORDERED, ARROW_FLAG_MAP_KEYS_SORTED, ARROW_FLAG_NULLABLE,
 };
-use arrow_schema::{DataType, Field, Fields, Schema, UnionFields};
+use arrow_schema::{DataType, Field, Fields, Metadata, Schema, UnionFields};
 
 use crate::error::{Path, Result};
 use crate::format::{self, Format};
@@ -227,9 +226,9 @@ unsafe fn text<'a>(ptr: *const c_char, path: &Path<'_>) -> Result<&'a str> {
 ///
 /// # Safety
 /// `ptr` is NULL or points to a well-formed metadata blob of the producer.
-pub(crate) unsafe fn read_metadata(ptr: *const c_char) -> Result<HashMap<String, String>, MetadataError> {
+pub(crate) unsafe fn read_metadata(ptr: *const c_char) -> Result<Metadata, MetadataError> {
     if ptr.is_null() {
-        return Ok(HashMap::new());
+        return Ok(Metadata::new());
     }
     let pairs = metadata::decode(ProducerBytes { next: ptr.cast(), lifetime: PhantomData })?;
     Ok(pairs.into_iter().collect())

@@ -140,6 +140,7 @@ impl FFI_ArrowSchema {
     pub fn metadata(&self) -> Result<HashMap<String, String>, ArrowError> {
         // SAFETY: the type's invariant: metadata is NULL or a well-formed blob.
         unsafe { import::read_metadata(self.0.metadata) }
+            .map(|metadata| metadata.into_iter().collect())
             .map_err(|e| ArrowError::CDataInterface(format!("schema.metadata: {e}")))
     }
 }
