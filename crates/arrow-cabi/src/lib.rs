@@ -23,6 +23,7 @@
 //! let mut stream: FFI_ArrowArrayStream = export_batches(schema.clone(), vec![Ok(batch.clone())]);
 //!
 //! // A consumer takes it over (here through the raw pointer, as it would arrive from C).
+//! // SAFETY: `stream` holds the valid stream just exported.
 //! let reader = unsafe { ArrowArrayStreamReader::from_raw(&mut stream)? };
 //! assert_eq!(reader.schema(), schema);
 //! let batches = reader.collect::<Result<Vec<_>, _>>()?;

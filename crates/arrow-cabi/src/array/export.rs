@@ -260,19 +260,15 @@ unsafe extern "C" fn release_array(array: *mut ArrowArray) {
             return;
         }
         let count = usize::try_from(array.n_children).unwrap_or(0);
-        for index in 0..count {
-            // SAFETY: `children` points at `n_children` pointers into the live tree's `nodes`.
-            let child = unsafe { &mut **array.children.add(index) };
-            if let Some(release) = child.release {
-                // SAFETY: the child is one of our exported, unreleased nodes.
-                unsafe { release(child) };
-            }
-        }
-        // SAFETY: as for the children; the dictionary pointer is NULL or into the tree's `nodes`.
-        if let Some(dictionary) = unsafe { array.dictionary.as_mut() } {
-            if let Some(release) = dictionary.release {
+        // SAFETY: `children` points at `n_children` pointers into the live tree's `nodes`.
+        let children = (0..count).map(|index| unsafe { *array.children.add(index) });
+        for node in children.chain(Some(array.dictionary)) {
+            // SAFETY: each pointer is NULL (no dictionary) or one of the tree's nodes, which are alive.
+            let Some(node) = (unsafe { node.as_mut() }) else { continue };
+            // A consumer may have moved the node out, leaving it released; otherwise release it now.
+            if let Some(release) = node.release {
                 // SAFETY: one of our exported, unreleased nodes.
-                unsafe { release(dictionary) };
+                unsafe { release(node) };
             }
         }
         array.private_data = ptr::null_mut();
