@@ -89,19 +89,35 @@ pub(crate) fn data_alignment(data_type: &DataType) -> usize {
     }
 }
 
-/// The fields of the children of `data_type`'s C struct, in order (a dictionary's values are not a child).
-pub(crate) fn child_fields(data_type: &DataType) -> Vec<&FieldRef> {
+/// How many children `data_type`'s C struct has (a dictionary's values are not a child).
+pub(crate) fn child_count(data_type: &DataType) -> usize {
+    match data_type {
+        DataType::List(_)
+        | DataType::LargeList(_)
+        | DataType::ListView(_)
+        | DataType::LargeListView(_)
+        | DataType::FixedSizeList(..)
+        | DataType::Map(..) => 1,
+        DataType::RunEndEncoded(..) => 2,
+        DataType::Struct(fields) => fields.len(),
+        DataType::Union(fields, _) => fields.len(),
+        _ => 0,
+    }
+}
+
+/// The field of child `index` of `data_type`'s C struct, or `None` past [`child_count`].
+pub(crate) fn child_field(data_type: &DataType, index: usize) -> Option<&FieldRef> {
     match data_type {
         DataType::List(child)
         | DataType::LargeList(child)
         | DataType::ListView(child)
         | DataType::LargeListView(child)
         | DataType::FixedSizeList(child, _)
-        | DataType::Map(child, _) => vec![child],
-        DataType::RunEndEncoded(run_ends, values) => vec![run_ends, values],
-        DataType::Struct(fields) => fields.iter().collect(),
-        DataType::Union(fields, _) => fields.iter().map(|(_, field)| field).collect(),
-        _ => Vec::new(),
+        | DataType::Map(child, _) => (index == 0).then_some(child),
+        DataType::RunEndEncoded(run_ends, values) => [run_ends, values].get(index).copied(),
+        DataType::Struct(fields) => fields.get(index),
+        DataType::Union(fields, _) => fields.iter().nth(index).map(|(_, field)| field),
+        _ => None,
     }
 }
 
@@ -136,7 +152,9 @@ mod tests {
         ];
         for (data_type, buffers, children) in cases {
             assert_eq!(layout(&data_type).buffers.len(), buffers, "{data_type}");
-            assert_eq!(child_fields(&data_type).len(), children, "{data_type}");
+            assert_eq!(child_count(&data_type), children, "{data_type}");
+            assert!(child_field(&data_type, children).is_none(), "{data_type}");
+            assert!(children == 0 || child_field(&data_type, children - 1).is_some(), "{data_type}");
         }
         assert!(layout(&DataType::BinaryView).variadic);
         assert_eq!(fixed_width(&DataType::FixedSizeBinary(5)), Some(5));

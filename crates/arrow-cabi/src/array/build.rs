@@ -18,7 +18,7 @@ use arrow_array::{
     PrimitiveArray, RunArray, StructArray, UnionArray,
 };
 use arrow_buffer::{ArrowNativeType, BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, RunEndBuffer, ScalarBuffer};
-use arrow_schema::{DataType, FieldRef, UnionMode};
+use arrow_schema::{DataType, FieldRef, Fields, UnionMode};
 use smallvec::SmallVec;
 
 use super::validate::{Level, Validation};
@@ -52,17 +52,17 @@ impl Parts<'_> {
         unsafe { OffsetBuffer::new_unchecked(self.scalars(0, self.length + 1)) }
     }
 
-    /// Child `index`, cut to the parent's extent when the parent indexes it one to one.
-    fn aligned_child(&self, index: usize) -> ArrayRef {
-        let child = &self.children[index];
-        if self.offset == 0 && child.len() == self.length {
-            child.clone()
-        } else {
-            child.slice(self.offset, self.length)
+    /// The children, each cut to the parent's extent where it is longer or the parent has an offset
+    /// (struct fields and sparse union children, which the parent indexes one to one).
+    fn aligned_children(&mut self) -> Vec<ArrayRef> {
+        let (offset, length) = (self.offset, self.length);
+        let mut children = std::mem::take(&mut self.children);
+        for child in children.iter_mut().filter(|child| offset != 0 || child.len() != length) {
+            *child = child.slice(offset, length);
         }
+        children
     }
 }
-
 /// The O(1) conditions a node's constructor relies on, checked from [`Validation::Minimal`] up.
 struct Checks<'p> {
     /// The bounds checks, from [`Validation::Minimal`] up.
@@ -72,7 +72,15 @@ struct Checks<'p> {
     path: &'p Path<'p>,
 }
 
-impl Checks<'_> {
+impl<'p> Checks<'p> {
+    fn at(level: Level, path: &'p Path<'p>) -> Self {
+        Checks {
+            on: level >= Level::Checked(Validation::Minimal),
+            nulls: level >= Level::Checked(Validation::Default),
+            path,
+        }
+    }
+
     /// `Err` naming `at` (this node, or one of its children) when `ok` is false and checks are on.
     fn require(&self, ok: bool, child: Option<usize>, what: impl FnOnce() -> String) -> Result<()> {
         if ok || !self.on {
@@ -128,11 +136,7 @@ macro_rules! run_array {
 /// Builds the typed array of `parts`, checking (from [`Validation::Minimal`] up) what its constructor
 /// relies on.
 pub(crate) fn build(parts: Parts<'_>, level: Level, path: &Path<'_>) -> Result<ArrayRef> {
-    let checks = Checks {
-        on: level >= Level::Checked(Validation::Minimal),
-        nulls: level >= Level::Checked(Validation::Default),
-        path,
-    };
+    let checks = Checks::at(level, path);
     let extent = parts.offset + parts.length;
     Ok(match parts.data_type {
         DataType::Null => Arc::new(NullArray::new(parts.length)),
@@ -168,15 +172,8 @@ pub(crate) fn build(parts: Parts<'_>, level: Level, path: &Path<'_>) -> Result<A
             Arc::new(unsafe { FixedSizeListArray::new_unchecked(field.clone(), *size, values, parts.nulls, parts.length) })
         }
         DataType::Struct(fields) => {
-            checks.children_cover(&parts.children, extent)?;
-            if parts.nulls.is_none() {
-                for (index, (field, child)) in fields.iter().zip(&parts.children).enumerate() {
-                    if !field.is_nullable() {
-                        checks.no_nulls(child.as_ref(), index, "a non-nullable field")?;
-                    }
-                }
-            }
-            let children = (0..parts.children.len()).map(|index| parts.aligned_child(index)).collect();
+            let mut parts = parts;
+            let children = struct_children(fields, &mut parts, &checks)?;
             // SAFETY: every child holds `length` elements once aligned (checked); each child's type is its
             // field's, since the importer built it from that field.
             Arc::new(unsafe { StructArray::new_unchecked_with_length(fields.clone(), children, parts.nulls, parts.length) })
@@ -188,8 +185,9 @@ pub(crate) fn build(parts: Parts<'_>, level: Level, path: &Path<'_>) -> Result<A
             Arc::new(unsafe { UnionArray::new_unchecked(fields.clone(), type_ids, Some(offsets), parts.children) })
         }
         DataType::Union(fields, UnionMode::Sparse) => {
+            let mut parts = parts;
             checks.children_cover(&parts.children, extent)?;
-            let children = (0..parts.children.len()).map(|index| parts.aligned_child(index)).collect();
+            let children = parts.aligned_children();
             // SAFETY: as for dense unions; the children cover the union's extent (checked).
             Arc::new(unsafe { UnionArray::new_unchecked(fields.clone(), parts.scalars(0, parts.length), None, children) })
         }
@@ -206,6 +204,33 @@ pub(crate) fn build(parts: Parts<'_>, level: Level, path: &Path<'_>) -> Result<A
             _ => return Err(path.invalid(format!("cannot import arrays of type {other}"))),
         },
     })
+}
+
+/// The columns of a record batch: the children of a struct node without nulls, checked as
+/// [`build`] checks a struct's, without building the struct array.
+pub(crate) fn columns(mut parts: Parts<'_>, level: Level, path: &Path<'_>) -> Result<Vec<ArrayRef>> {
+    let DataType::Struct(fields) = parts.data_type else {
+        return Err(path.invalid(format!("a record batch must be a struct array, not {}", parts.data_type)));
+    };
+    if parts.nulls.is_some() {
+        return Err(path.field("null_count").invalid("a record batch's struct has nulls"));
+    }
+    let checks = Checks::at(level, path);
+    struct_children(fields, &mut parts, &checks)
+}
+
+/// A struct's children, checked to cover its extent and (without struct nulls) to hold no nulls where
+/// the field forbids them, and aligned to the struct's offset and length.
+fn struct_children(fields: &Fields, parts: &mut Parts<'_>, checks: &Checks<'_>) -> Result<Vec<ArrayRef>> {
+    checks.children_cover(&parts.children, parts.offset + parts.length)?;
+    if parts.nulls.is_none() {
+        for (index, (field, child)) in fields.iter().zip(&parts.children).enumerate() {
+            if !field.is_nullable() {
+                checks.no_nulls(child.as_ref(), index, "a non-nullable field")?;
+            }
+        }
+    }
+    Ok(parts.aligned_children())
 }
 
 fn primitive<T: ArrowPrimitiveType>(parts: Parts<'_>) -> ArrayRef {

@@ -11,10 +11,10 @@ use std::sync::Arc;
 
 use arrow_buffer::{BooleanBuffer, Buffer, MutableBuffer, NullBuffer};
 use arrow_cabi_sys::ArrowArray;
-use arrow_array::ArrayRef;
-use arrow_schema::DataType;
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, SchemaRef};
 
-use super::build::{build, Buffers, Parts};
+use super::build::{self, build, Buffers, Parts};
 use super::full;
 use super::validate::{self, Level, Validation};
 use crate::error::{Path, Result};
@@ -47,19 +47,40 @@ impl std::panic::RefUnwindSafe for Owner {}
 /// # Safety
 /// `array` is released or follows the C Data Interface: each pointer reachable from it valid, and each
 /// buffer at least as long as its length, offset and (for variable-size data) offsets imply.
-pub(crate) unsafe fn import_array(
-    array: ArrowArray,
-    data_type: &DataType,
-    level: Level,
-) -> Result<ArrayRef> {
+pub(crate) unsafe fn import_array(array: ArrowArray, data_type: &DataType, level: Level) -> Result<ArrayRef> {
     let path = Path::root("array");
-    if array.release.is_none() {
-        return Err(path.invalid("the array is released (its release callback is NULL)"));
-    }
-    let owner = Arc::new(Owner(array));
+    let owner = Owner::take(array, &path)?;
     let importer = Importer { owner: &owner, level };
     // SAFETY: forwarded from the caller; `owner.0` stays alive (and unreleased) while buffers use it.
     unsafe { importer.node(&owner.0, data_type, &path, 0) }
+}
+
+/// Imports `array` (moved in) as a record batch of `schema`: a struct array without nulls whose
+/// children are the columns, read without building the struct array.
+///
+/// # Safety
+/// As [`import_array`].
+pub(crate) unsafe fn import_batch(array: ArrowArray, schema: &SchemaRef, level: Level) -> Result<RecordBatch> {
+    let path = Path::root("array");
+    let owner = Owner::take(array, &path)?;
+    let importer = Importer { owner: &owner, level };
+    let data_type = DataType::Struct(schema.fields().clone());
+    // SAFETY: as in `import_array`.
+    let parts = unsafe { importer.parts(&owner.0, &data_type, &path, 0)? };
+    let rows = parts.length;
+    let columns = build::columns(parts, level, &path)?;
+    // SAFETY: each column was built from its field's type and aligned to `rows` elements.
+    Ok(unsafe { RecordBatch::new_unchecked(schema.clone(), columns, rows) })
+}
+
+impl Owner {
+    /// Takes over `array`, refusing a released one.
+    fn take(array: ArrowArray, path: &Path<'_>) -> Result<Arc<Owner>> {
+        if array.release.is_none() {
+            return Err(path.invalid("the array is released (its release callback is NULL)"));
+        }
+        Ok(Arc::new(Owner(array)))
+    }
 }
 
 struct Importer<'a> {
@@ -68,9 +89,26 @@ struct Importer<'a> {
 }
 
 impl Importer<'_> {
+    /// Imports `array` and everything below it as a typed array of `data_type`.
+    ///
     /// # Safety
     /// As [`import_array`], for `array` and everything below it.
     unsafe fn node(&self, array: &ArrowArray, data_type: &DataType, path: &Path<'_>, depth: usize) -> Result<ArrayRef> {
+        // SAFETY: forwarded from the caller.
+        let parts = unsafe { self.parts(array, data_type, path, depth)? };
+        let array = build(parts, self.level, path)?;
+        if self.level == Level::Checked(Validation::Full) {
+            // Node by node (children first) rather than once at the root, so the error names the node.
+            full::validate(array.as_ref()).map_err(|e| path.invalid(e))?;
+        }
+        Ok(array)
+    }
+
+    /// Checks `array`'s own node and imports its buffers and (as typed arrays) its children.
+    ///
+    /// # Safety
+    /// As [`import_array`], for `array` and everything below it.
+    unsafe fn parts<'t>(&self, array: &ArrowArray, data_type: &'t DataType, path: &Path<'_>, depth: usize) -> Result<Parts<'t>> {
         if depth > MAX_DEPTH {
             return Err(path.invalid(format!("nesting deeper than {MAX_DEPTH} levels")));
         }
@@ -134,7 +172,8 @@ impl Importer<'_> {
         }
 
         let mut children = Vec::with_capacity(shape.n_children + usize::from(!array.dictionary.is_null()));
-        for (index, child_field) in layout::child_fields(data_type).into_iter().enumerate() {
+        for index in 0..shape.n_children {
+            let Some(child_field) = layout::child_field(data_type, index) else { break };
             let child_path = path.index("children", index);
             // SAFETY: `shape` checked `children` is non-NULL; per the caller it holds `n_children` pointers.
             let child = unsafe { *array.children.add(index) };
@@ -153,13 +192,7 @@ impl Importer<'_> {
             children.push(unsafe { self.node(dictionary, values, &path.field("dictionary"), depth + 1)? });
         }
 
-        let parts = Parts { data_type, length: shape.length, offset: shape.offset, nulls, buffers, children };
-        let array = build(parts, self.level, path)?;
-        if self.level == Level::Checked(Validation::Full) {
-            // Node by node (children first) rather than once at the root, so the error names the node.
-            full::validate(array.as_ref()).map_err(|e| path.invalid(e))?;
-        }
-        Ok(array)
+        Ok(Parts { data_type, length: shape.length, offset: shape.offset, nulls, buffers, children })
     }
 
     /// The validity bitmap, or `None` when the array has no nulls.

@@ -9,7 +9,7 @@ mod validate;
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_cabi_sys::ArrowArray;
 use arrow_data::ArrayData;
-use arrow_schema::{ArrowError, DataType, Field};
+use arrow_schema::{ArrowError, DataType, Field, SchemaRef};
 
 use crate::error::Result;
 use crate::schema::FFI_ArrowSchema;
@@ -186,6 +186,17 @@ impl Drop for FFI_ArrowArray {
 pub fn import_array_as(array: FFI_ArrowArray, data_type: &DataType, validation: Validation) -> Result<ArrayRef> {
     // SAFETY: the invariant of `FFI_ArrowArray`: released (refused first) or valid per the interface.
     unsafe { import::import_array(array.into_sys(), data_type, Level::Checked(validation)) }
+}
+
+/// Imports `array`, a struct array without nulls, as a record batch of `schema` (the columns are the
+/// struct's children), checked at `validation`; zero-copy.
+///
+/// Cost: as [`import_array_as`] for the columns, minus the struct array that importing the root as an
+/// array would build (two allocations): one allocation per buffer and one per column, plus the
+/// batch's vector of columns.
+pub fn import_batch(array: FFI_ArrowArray, schema: &SchemaRef, validation: Validation) -> Result<RecordBatch> {
+    // SAFETY: the invariant of `FFI_ArrowArray`: released (refused first) or valid per the interface.
+    unsafe { import::import_batch(array.into_sys(), schema, Level::Checked(validation)) }
 }
 
 /// As [`import_array_as`], as `ArrayData` (one more small vector per node).

@@ -82,7 +82,7 @@ pub(crate) fn shape(array: &ArrowArray, data_type: &DataType, path: &Path<'_>) -
         let wanted = if layout.variadic { format!("at least {}", fixed + 1) } else { fixed.to_string() };
         return Err(path.field("n_buffers").invalid(format!("{n_buffers}, but {data_type} needs {wanted}")));
     }
-    let needs_children = layout::child_fields(data_type).len();
+    let needs_children = layout::child_count(data_type);
     if n_children != needs_children {
         return Err(path
             .field("n_children")

@@ -6,11 +6,11 @@
 use std::ffi::CStr;
 use std::sync::Arc;
 
-use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchReader, StructArray};
-use arrow_schema::{ArrowError, DataType, Field, FieldRef, Schema, SchemaRef};
+use arrow_array::{ArrayRef, RecordBatch, RecordBatchReader};
+use arrow_schema::{ArrowError, Field, FieldRef, Schema, SchemaRef};
 
 use super::FFI_ArrowArrayStream;
-use crate::array::{import_array_as, FFI_ArrowArray, Validation};
+use crate::array::{import_array_as, import_batch, FFI_ArrowArray, Validation};
 use crate::error::{Error, Path, Result};
 use crate::schema::FFI_ArrowSchema;
 
@@ -99,7 +99,6 @@ impl Consumer {
 pub struct ArrowArrayStreamReader {
     consumer: Consumer,
     schema: SchemaRef,
-    data_type: DataType,
     validation: Validation,
 }
 
@@ -113,8 +112,7 @@ impl ArrowArrayStreamReader {
     pub fn with_validation(stream: FFI_ArrowArrayStream, validation: Validation) -> Result<Self> {
         let mut consumer = Consumer::new(stream)?;
         let schema = Arc::new(Schema::try_from(&consumer.schema()?)?);
-        let data_type = DataType::Struct(schema.fields().clone());
-        Ok(ArrowArrayStreamReader { consumer, schema, data_type, validation })
+        Ok(ArrowArrayStreamReader { consumer, schema, validation })
     }
 
     /// Moves the stream out of `stream` (leaving it released) and reads its schema.
@@ -128,16 +126,7 @@ impl ArrowArrayStreamReader {
 
     fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
         let Some(array) = self.consumer.next()? else { return Ok(None) };
-        let array = import_array_as(array, &self.data_type, self.validation)?;
-        if array.null_count() != 0 {
-            return Err(Path::root("array").field("null_count").invalid("a record batch's struct has nulls"));
-        }
-        let rows = array.len();
-        let Some(batch) = array.as_any().downcast_ref::<StructArray>() else {
-            return Err(Path::root("array").invalid("a record batch must be a struct array"));
-        };
-        // SAFETY: import built each column from the schema's own field type, with `rows` elements.
-        Ok(Some(unsafe { RecordBatch::new_unchecked(self.schema.clone(), batch.columns().to_vec(), rows) }))
+        Ok(Some(import_batch(array, &self.schema, self.validation)?))
     }
 }
 
