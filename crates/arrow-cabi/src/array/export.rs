@@ -1,228 +1,418 @@
-//! Array export: an `ArrayData` written as a tree of `ArrowArray` nodes pointing at its buffers.
+//! Array export: a typed array (or a record batch) written as a tree of `ArrowArray` nodes pointing at
+//! its buffers.
 //!
 //! Nothing is copied but the validity bitmap of a node whose bitmap starts at a different bit than its
 //! data (a typed array sliced at an offset that is not a multiple of 8), and the variadic-sizes buffer
 //! of views, which the C ABI adds.
 //!
-//! All the nodes of one export live in one [`Tree`]: one block of node structs, one of buffer pointers,
-//! one of child pointers, whatever the number of columns. Every node's `private_data` points at the
-//! tree, which counts the nodes not yet released; a consumer may move children out and release them in
-//! any order, on any thread, and the tree (with the `ArrayData` that keeps the buffers alive) is freed
-//! when the last node is released.
+//! All the nodes of one export live in one heap block, whatever the number of columns: a [`Tree`]
+//! header (which keeps the exported arrays alive), then the node structs, their buffer pointers and
+//! their child pointers. A first walk counts them, a second writes them. Every node's `private_data`
+//! points at the header, which counts the nodes not yet released; a consumer may move children out and
+//! release them in any order, on any thread, and the block is freed when the last node is released.
 
+use std::alloc::{self, Layout};
 use std::ffi::c_void;
 use std::ptr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arrow_array::cast::AsArray;
-use arrow_array::{downcast_primitive_array, Array, ArrayRef, RecordBatch};
+use arrow_array::types::{Int16Type, Int32Type, Int64Type, RunEndIndexType};
+use arrow_array::{downcast_primitive_array, Array, ArrayRef, RecordBatch, UnionArray};
 use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBuffer};
 use arrow_cabi_sys::ArrowArray;
-use arrow_data::ArrayData;
 use arrow_schema::DataType;
 
 use crate::boundary;
 use crate::layout::{self, Buffer as Slot};
 
-/// The memory behind every pointer of every node of one export.
-struct Tree {
-    /// The node structs, in pre-order; the root's is copied out to the caller.
-    nodes: Vec<ArrowArray>,
-    /// Each node's buffer pointers, node after node.
-    pointers: Vec<*const c_void>,
-    /// Each node's child pointers (into `nodes`), node after node.
-    children: Vec<*mut ArrowArray>,
-    /// Keeps the exported buffers alive.
-    _root: Root,
-    /// The `ArrayData` of arrays exported through it (all but the leaves read directly).
-    _kept: Vec<ArrayData>,
-    /// Buffers made for the export: realigned bitmaps and variadic sizes.
-    _made: Vec<Buffer>,
-    /// Nodes not yet released; the last release frees the tree.
-    live: AtomicUsize,
-}
-
-/// Where a node's pointers go, noted while the vectors still grow and resolved once they are full.
-struct Plan {
-    first_buffer: usize,
-    first_child: usize,
-    dictionary: Option<usize>,
-}
-
-/// What an export shares out, kept alive by its tree.
+/// What an export shares out; the tree keeps it alive, and with it every exported buffer.
 pub(crate) enum Root {
-    /// Any array, as `ArrayData`.
-    Data(ArrayData),
-    /// Any array; leaves are read without building `ArrayData`.
+    /// Any array.
     Array(ArrayRef),
     /// A record batch, as a struct array without nulls whose children are the columns.
     Batch(RecordBatch),
 }
 
-/// Exports `root`; costs one tree block and its three vectors however many nodes there are, plus an
-/// `ArrayData` for each array that is not a primitive, boolean or byte array.
+/// The header of an export's block; the nodes, buffer pointers and child pointers follow it.
+struct Tree {
+    /// The block's layout, to free it.
+    block: Layout,
+    /// Nodes not yet released; the last release frees the block.
+    live: AtomicUsize,
+    _root: Root,
+    /// Buffers made for the export: realigned bitmaps and variadic sizes.
+    _made: Vec<Buffer>,
+}
+
+/// Exports `root`: one heap block for every node, however many (plus a buffer for each realigned
+/// bitmap and view array's sizes), and nothing per row or per byte.
 pub(crate) fn export_array(root: Root) -> ArrowArray {
-    let mut builder = Builder::default();
-    match &root {
-        Root::Data(data) => builder.add_data(data),
-        Root::Array(array) => builder.add_array(array.as_ref()),
-        Root::Batch(batch) => builder.add_batch(batch),
+    let item = Item::of(&root);
+    let mut counts = Counts::default();
+    counts.add(item);
+    let (block, at) = counts.layout().expect("the nodes of arrays in memory fit in memory");
+    // SAFETY: the layout is never zero-sized (it starts with the header).
+    let base = unsafe { alloc::alloc(block) };
+    if base.is_null() {
+        alloc::handle_alloc_error(block);
+    }
+    let tree = base.cast::<Tree>();
+    // SAFETY: `base` is a fresh block of `block`'s layout, which starts with a `Tree`.
+    unsafe { tree.write(Tree { block, live: AtomicUsize::new(counts.nodes), _root: root, _made: Vec::new() }) };
+    // SAFETY: `at` are offsets inside the block, aligned for their element types, and the regions hold
+    // `counts` elements each; the walk below writes as many as were counted (checked as it goes). The
+    // root is read back from the header, where it now stays until the block is freed.
+    let root = unsafe {
+        let mut writer = Writer {
+            nodes: Region::new(base.add(at.nodes).cast(), counts.nodes),
+            pointers: Region::new(base.add(at.pointers).cast(), counts.pointers),
+            children: Region::new(base.add(at.children).cast(), counts.children),
+            made: &mut (*tree)._made,
+            tree: tree.cast(),
+        };
+        let root = writer.add(Item::of(&(*tree)._root));
+        // The root handed out is a copy; its slot in the block is never pointed at.
+        ptr::replace(root, ArrowArray::EMPTY)
     };
-    let Builder { nodes, pointers, child_nodes, plans, made, kept } = builder;
-    let live = AtomicUsize::new(nodes.len());
-    let tree = Tree { nodes, pointers, children: Vec::new(), _root: root, _kept: kept, _made: made, live };
-    let tree = Box::into_raw(Box::new(tree));
+    root
+}
 
-    // From here on the nodes are reached only through `base`, one raw pointer, as C will reach them.
-    // SAFETY: `tree` was just made and is not shared yet; the vectors are complete, so their heap blocks
-    // no longer move (moving a vector does not move its block).
-    unsafe {
-        let base = (*tree).nodes.as_mut_ptr();
-        (*tree).children = child_nodes.into_iter().map(|index| base.add(index)).collect();
-        let pointers = (*tree).pointers.as_ptr();
-        let children = (*tree).children.as_ptr();
-        for (index, plan) in plans.iter().enumerate() {
-            let node = base.add(index);
-            (*node).buffers = pointers.add(plan.first_buffer).cast_mut();
-            (*node).children = children.add(plan.first_child).cast_mut();
-            (*node).dictionary = plan.dictionary.map_or(ptr::null_mut(), |index| base.add(index));
-            (*node).private_data = tree.cast();
+/// One node to export.
+#[derive(Clone, Copy)]
+enum Item<'a> {
+    Array(&'a dyn Array),
+    /// A record batch: a struct without nulls.
+    Batch(&'a RecordBatch),
+    /// A run-end-encoded array's run ends, which arrow-rs keeps as a bare buffer of `len` values.
+    RunEnds { len: usize, values: *const u8 },
+}
+
+impl<'a> Item<'a> {
+    fn of(root: &'a Root) -> Self {
+        match root {
+            Root::Array(array) => Item::Array(array.as_ref()),
+            Root::Batch(batch) => Item::Batch(batch),
         }
-        // The root handed out is a copy; its slot in `nodes` is never pointed at.
-        ptr::replace(base, ArrowArray::EMPTY)
     }
 }
 
-#[derive(Default)]
-struct Builder {
-    nodes: Vec<ArrowArray>,
-    pointers: Vec<*const c_void>,
-    child_nodes: Vec<usize>,
-    plans: Vec<Plan>,
-    made: Vec<Buffer>,
-    kept: Vec<ArrayData>,
-}
-
-impl Builder {
-    /// Adds a node whose buffer pointers were pushed from `first_buffer` on, and reserves its
-    /// `n_children` child slots; returns the node's index and its first child slot.
-    fn node(&mut self, length: usize, null_count: usize, offset: usize, first_buffer: usize, n_children: usize) -> (usize, usize) {
-        let index = self.nodes.len();
-        self.nodes.push(ArrowArray {
-            length: length as i64,
-            null_count: null_count as i64,
-            offset: offset as i64,
-            n_buffers: (self.pointers.len() - first_buffer) as i64,
-            n_children: n_children as i64,
-            release: Some(release_array),
-            ..ArrowArray::EMPTY
-        });
-        let first_child = self.child_nodes.len();
-        self.plans.push(Plan { first_buffer, first_child, dictionary: None });
-        self.child_nodes.resize(first_child + n_children, 0);
-        (index, first_child)
-    }
-
-    /// Adds `data` and everything below it in pre-order; returns its node index.
-    fn add_data(&mut self, data: &ArrayData) -> usize {
-        let first_buffer = self.pointers.len();
-        let layout = layout::layout(data.data_type());
-        let mut own = data.buffers().iter();
-        for slot in layout.buffers {
-            let pointer = match slot {
-                Slot::Validity => validity(data.nulls(), data.offset(), &mut self.made),
-                _ => own.next().map_or(ptr::null(), |buffer| buffer.as_ptr()),
-            };
-            self.pointers.push(pointer.cast());
-        }
-        if layout.variadic {
-            let variadic = own.as_slice();
-            self.pointers.extend(variadic.iter().map(|buffer| buffer.as_ptr().cast::<c_void>()));
-            let sizes = Buffer::from_iter(variadic.iter().map(|buffer| buffer.len() as i64));
-            self.pointers.push(sizes.as_ptr().cast());
-            self.made.push(sizes);
-        }
-        let (children, dictionary) = match data.data_type() {
-            DataType::Dictionary(..) => (&[][..], data.child_data().first()),
-            _ => (data.child_data(), None),
-        };
-        let (index, first_child) = self.node(data.len(), data.null_count(), data.offset(), first_buffer, children.len());
-        for (slot, child) in children.iter().enumerate() {
-            let child_index = self.add_data(child);
-            self.child_nodes[first_child + slot] = child_index;
-        }
-        let dictionary = dictionary.map(|values| self.add_data(values));
-        self.plans[index].dictionary = dictionary;
-        index
-    }
-
-    /// Adds `array`: a leaf whose buffers its typed array exposes directly, or anything else through
-    /// its `ArrayData` (kept with the tree).
-    fn add_array(&mut self, array: &dyn Array) -> usize {
-        let Some(leaf) = Leaf::of(array) else {
-            let data = array.to_data();
-            let index = self.add_data(&data);
-            self.kept.push(data);
-            return index;
-        };
-        let first_buffer = self.pointers.len();
-        let validity = validity(array.nulls(), leaf.offset, &mut self.made);
-        self.pointers.push(validity.cast());
-        self.pointers.extend(leaf.buffers.iter().take(leaf.count).map(|pointer| pointer.cast::<c_void>()));
-        self.node(array.len(), array.null_count(), leaf.offset, first_buffer, 0).0
-    }
-
-    /// Adds a record batch as the struct array the interface sends: no nulls, the columns as children.
-    fn add_batch(&mut self, batch: &RecordBatch) -> usize {
-        let first_buffer = self.pointers.len();
-        self.pointers.push(ptr::null());
-        let columns = batch.columns();
-        let (index, first_child) = self.node(batch.num_rows(), 0, 0, first_buffer, columns.len());
-        for (slot, column) in columns.iter().enumerate() {
-            let child_index = self.add_array(column.as_ref());
-            self.child_nodes[first_child + slot] = child_index;
-        }
-        index
-    }
-}
-
-/// The data buffers of a leaf array read straight from its typed array, after the validity bitmap.
-struct Leaf {
-    /// The C offset: the boolean values' bit offset; 0 where arrow-rs slices the buffers themselves.
+/// What the C struct of one node says, read from the typed array.
+struct Node<'a> {
+    length: usize,
     offset: usize,
-    buffers: [*const u8; 2],
-    count: usize,
+    null_count: usize,
+    /// Whether the layout starts with a validity bitmap, and the nulls it shows.
+    validity: bool,
+    nulls: Option<&'a NullBuffer>,
+    /// The fixed buffers after the validity bitmap: `n_data` of them (at most two in any layout).
+    data: [*const u8; 2],
+    n_data: usize,
+    /// A view array's data buffers, which follow the fixed ones (with their sizes after them).
+    variadic: Option<&'a [Buffer]>,
+    children: Children<'a>,
+    dictionary: Option<&'a dyn Array>,
 }
 
-impl Leaf {
-    /// The leaf parts of primitive, boolean and (large) utf8 and binary arrays; `None` for the rest.
-    fn of(array: &dyn Array) -> Option<Leaf> {
-        let one = |offset, buffer: *const u8| Leaf { offset, buffers: [buffer, ptr::null()], count: 1 };
-        let two = |offsets: *const u8, values: *const u8| Leaf { offset: 0, buffers: [offsets, values], count: 2 };
-        Some(downcast_primitive_array!(
-            array => one(0, array.values().inner().as_ptr()),
+/// The children of one node, in C order.
+#[derive(Clone, Copy)]
+enum Children<'a> {
+    Arrays(&'a [ArrayRef]),
+    One(&'a dyn Array),
+    /// A union's children, in the order of its fields.
+    Union(&'a UnionArray),
+    /// A run-end-encoded array's run ends and values.
+    Run(Item<'a>, &'a dyn Array),
+}
+
+impl<'a> Children<'a> {
+    const NONE: Children<'static> = Children::Arrays(&[]);
+
+    fn len(&self) -> usize {
+        match self {
+            Children::Arrays(arrays) => arrays.len(),
+            Children::One(_) => 1,
+            Children::Union(union) => union_fields(union).len(),
+            Children::Run(..) => 2,
+        }
+    }
+
+    fn get(&self, index: usize) -> Item<'a> {
+        match *self {
+            Children::Arrays(arrays) => Item::Array(arrays[index].as_ref()),
+            Children::One(array) => Item::Array(array),
+            Children::Union(union) => {
+                let (type_id, _) = union_fields(union).iter().nth(index).expect("a child per field");
+                Item::Array(union.child(type_id).as_ref())
+            }
+            Children::Run(ends, _) if index == 0 => ends,
+            Children::Run(_, values) => Item::Array(values),
+        }
+    }
+}
+
+fn union_fields(union: &UnionArray) -> &arrow_schema::UnionFields {
+    match union.data_type() {
+        DataType::Union(fields, _) => fields,
+        _ => unreachable!("a union array has a union type"),
+    }
+}
+
+impl<'a> Node<'a> {
+    fn of(item: Item<'a>) -> Self {
+        let bare = |length, data: [*const u8; 2], n_data| Node {
+            length,
+            offset: 0,
+            null_count: 0,
+            validity: true,
+            nulls: None,
+            data,
+            n_data,
+            variadic: None,
+            children: Children::NONE,
+            dictionary: None,
+        };
+        match item {
+            Item::Batch(batch) => Node { children: Children::Arrays(batch.columns()), ..bare(batch.num_rows(), [ptr::null(); 2], 0) },
+            Item::RunEnds { len, values } => bare(len, [values, ptr::null()], 1),
+            Item::Array(array) => Self::of_array(array),
+        }
+    }
+
+    /// Reads the node of `array`; arrow-rs slices the buffers of every type but booleans and
+    /// run-end-encoded arrays, so their C offset is 0.
+    fn of_array(array: &'a dyn Array) -> Self {
+        let slots = layout::layout(array.data_type()).buffers;
+        let validity = slots.first() == Some(&Slot::Validity);
+        let mut node = Node {
+            length: array.len(),
+            offset: 0,
+            null_count: array.null_count(),
+            validity,
+            nulls: array.nulls(),
+            data: [ptr::null(); 2],
+            n_data: slots.len() - usize::from(validity),
+            variadic: None,
+            children: Children::NONE,
+            dictionary: None,
+        };
+        let two = |first: *const u8, second: *const u8| [first, second];
+        let one = |first: *const u8| [first, ptr::null()];
+        node.data = downcast_primitive_array!(
+            array => one(array.values().inner().as_ptr()),
+            DataType::Null => [ptr::null(); 2],
             DataType::Boolean => {
                 let values = array.as_boolean().values();
-                one(values.offset(), values.inner().as_ptr())
+                node.offset = values.offset();
+                one(values.inner().as_ptr())
             }
-            DataType::Utf8 => {
-                let array = array.as_string::<i32>();
-                two(array.value_offsets().as_ptr().cast(), array.values().as_ptr())
+            DataType::Utf8 => two(array.as_string::<i32>().value_offsets().as_ptr().cast(), array.as_string::<i32>().values().as_ptr()),
+            DataType::LargeUtf8 => two(array.as_string::<i64>().value_offsets().as_ptr().cast(), array.as_string::<i64>().values().as_ptr()),
+            DataType::Binary => two(array.as_binary::<i32>().value_offsets().as_ptr().cast(), array.as_binary::<i32>().values().as_ptr()),
+            DataType::LargeBinary => two(array.as_binary::<i64>().value_offsets().as_ptr().cast(), array.as_binary::<i64>().values().as_ptr()),
+            DataType::Utf8View => {
+                let array = array.as_string_view();
+                node.variadic = Some(array.data_buffers());
+                one(array.views().inner().as_ptr())
             }
-            DataType::LargeUtf8 => {
-                let array = array.as_string::<i64>();
-                two(array.value_offsets().as_ptr().cast(), array.values().as_ptr())
+            DataType::BinaryView => {
+                let array = array.as_binary_view();
+                node.variadic = Some(array.data_buffers());
+                one(array.views().inner().as_ptr())
             }
-            DataType::Binary => {
-                let array = array.as_binary::<i32>();
-                two(array.value_offsets().as_ptr().cast(), array.values().as_ptr())
+            DataType::FixedSizeBinary(_) => one(array.as_fixed_size_binary().value_data().as_ptr()),
+            DataType::List(_) => {
+                let array = array.as_list::<i32>();
+                node.children = Children::One(array.values().as_ref());
+                one(array.value_offsets().as_ptr().cast())
             }
-            DataType::LargeBinary => {
-                let array = array.as_binary::<i64>();
-                two(array.value_offsets().as_ptr().cast(), array.values().as_ptr())
+            DataType::LargeList(_) => {
+                let array = array.as_list::<i64>();
+                node.children = Children::One(array.values().as_ref());
+                one(array.value_offsets().as_ptr().cast())
             }
-            _ => return None
-        ))
+            DataType::ListView(_) => {
+                let array = array.as_list_view::<i32>();
+                node.children = Children::One(array.values().as_ref());
+                two(array.offsets().inner().as_ptr(), array.sizes().inner().as_ptr())
+            }
+            DataType::LargeListView(_) => {
+                let array = array.as_list_view::<i64>();
+                node.children = Children::One(array.values().as_ref());
+                two(array.offsets().inner().as_ptr(), array.sizes().inner().as_ptr())
+            }
+            DataType::FixedSizeList(..) => {
+                node.children = Children::One(array.as_fixed_size_list().values().as_ref());
+                [ptr::null(); 2]
+            }
+            DataType::Map(..) => {
+                let array = array.as_map();
+                node.children = Children::One(array.entries());
+                one(array.value_offsets().as_ptr().cast())
+            }
+            DataType::Struct(_) => {
+                node.children = Children::Arrays(array.as_struct().columns());
+                [ptr::null(); 2]
+            }
+            DataType::Union(..) => {
+                let array = array.as_union();
+                node.children = Children::Union(array);
+                let offsets = array.offsets().map_or(ptr::null(), |offsets| offsets.inner().as_ptr());
+                two(array.type_ids().inner().as_ptr(), offsets)
+            }
+            DataType::Dictionary(..) => {
+                let dictionary = array.as_any_dictionary();
+                let keys = Self::of_array(dictionary.keys());
+                return Node { dictionary: Some(dictionary.values().as_ref()), ..keys };
+            }
+            DataType::RunEndEncoded(run_ends, _) => {
+                match run_ends.data_type() {
+                    DataType::Int16 => node.run::<Int16Type>(array),
+                    DataType::Int32 => node.run::<Int32Type>(array),
+                    DataType::Int64 => node.run::<Int64Type>(array),
+                    other => unreachable!("run ends of type {other}"),
+                }
+                [ptr::null(); 2]
+            }
+            other => unreachable!("export of {other} arrays"),
+        );
+        node
+    }
+
+    /// The offset and children of a run-end-encoded array.
+    fn run<R: RunEndIndexType>(&mut self, array: &'a dyn Array) {
+        let array = array.as_run::<R>();
+        let ends = array.run_ends();
+        self.offset = ends.offset();
+        let ends = Item::RunEnds { len: ends.values().len(), values: ends.values().as_ptr().cast() };
+        self.children = Children::Run(ends, array.values().as_ref());
+    }
+
+    /// The number of buffer pointers the node's C struct lists.
+    fn n_buffers(&self) -> usize {
+        usize::from(self.validity) + self.n_data + self.variadic.map_or(0, |buffers| buffers.len() + 1)
+    }
+}
+
+/// How many nodes, buffer pointers and child pointers an export writes.
+#[derive(Default)]
+struct Counts {
+    nodes: usize,
+    pointers: usize,
+    children: usize,
+}
+
+/// Where each region starts in the block, in bytes.
+struct Offsets {
+    nodes: usize,
+    pointers: usize,
+    children: usize,
+}
+
+impl Counts {
+    /// Counts `item` and everything below it.
+    fn add(&mut self, item: Item<'_>) {
+        let node = Node::of(item);
+        self.nodes += 1;
+        self.pointers += node.n_buffers();
+        let children = node.children.len();
+        self.children += children;
+        for index in 0..children {
+            self.add(node.children.get(index));
+        }
+        if let Some(dictionary) = node.dictionary {
+            self.add(Item::Array(dictionary));
+        }
+    }
+
+    /// The block's layout: the header, then the three regions; `None` if it overflows (it cannot, as
+    /// every node counted is an array already in memory).
+    fn layout(&self) -> Option<(Layout, Offsets)> {
+        let (block, nodes) = Layout::new::<Tree>().extend(Layout::array::<ArrowArray>(self.nodes).ok()?).ok()?;
+        let (block, pointers) = block.extend(Layout::array::<*const c_void>(self.pointers).ok()?).ok()?;
+        let (block, children) = block.extend(Layout::array::<*mut ArrowArray>(self.children).ok()?).ok()?;
+        Some((block, Offsets { nodes, pointers, children }))
+    }
+}
+
+/// A region of the block that is filled front to back, never past its counted length.
+struct Region<T> {
+    start: *mut T,
+    len: usize,
+    filled: usize,
+}
+
+impl<T> Region<T> {
+    fn new(start: *mut T, len: usize) -> Self {
+        Region { start, len, filled: 0 }
+    }
+
+    /// Claims the next `count` slots; returns the first.
+    fn claim(&mut self, count: usize) -> *mut T {
+        assert!(count <= self.len - self.filled, "export wrote more than it counted");
+        // SAFETY: `filled + count <= len`, so the result is inside the region or one past its end.
+        let first = unsafe { self.start.add(self.filled) };
+        self.filled += count;
+        first
+    }
+}
+
+/// The second walk: writes the nodes, in pre-order, into the regions the first walk counted.
+struct Writer<'w> {
+    nodes: Region<ArrowArray>,
+    pointers: Region<*const c_void>,
+    children: Region<*mut ArrowArray>,
+    made: &'w mut Vec<Buffer>,
+    tree: *mut c_void,
+}
+
+impl Writer<'_> {
+    /// Writes `item` and everything below it; returns its node.
+    fn add(&mut self, item: Item<'_>) -> *mut ArrowArray {
+        let node = Node::of(item);
+        let at = self.nodes.claim(1);
+        let buffers = self.pointers.claim(node.n_buffers());
+        let mut next = buffers;
+        let mut push = |pointer: *const u8| {
+            // SAFETY: `claim` reserved `n_buffers` slots from `buffers`; exactly that many are pushed.
+            unsafe {
+                next.write(pointer.cast());
+                next = next.add(1);
+            }
+        };
+        if node.validity {
+            push(validity(node.nulls, node.offset, self.made));
+        }
+        node.data[..node.n_data].iter().for_each(|&pointer| push(pointer));
+        if let Some(variadic) = node.variadic {
+            variadic.iter().for_each(|buffer| push(buffer.as_ptr()));
+            let sizes = Buffer::from_iter(variadic.iter().map(|buffer| buffer.len() as i64));
+            push(sizes.as_ptr());
+            self.made.push(sizes);
+        }
+        let n_children = node.children.len();
+        let children = self.children.claim(n_children);
+        for index in 0..n_children {
+            let child = self.add(node.children.get(index));
+            // SAFETY: `claim` reserved `n_children` slots from `children`.
+            unsafe { children.add(index).write(child) };
+        }
+        let dictionary = node.dictionary.map_or(ptr::null_mut(), |values| self.add(Item::Array(values)));
+        let array = ArrowArray {
+            length: node.length as i64,
+            null_count: node.null_count as i64,
+            offset: node.offset as i64,
+            n_buffers: node.n_buffers() as i64,
+            n_children: n_children as i64,
+            buffers: buffers.cast(),
+            children,
+            dictionary,
+            release: Some(release_array),
+            private_data: self.tree,
+        };
+        // SAFETY: `at` is a claimed slot of the nodes region.
+        unsafe { at.write(array) };
+        at
     }
 }
 
@@ -247,7 +437,7 @@ fn validity(nulls: Option<&NullBuffer>, offset: usize, made: &mut Vec<Buffer>) -
 }
 
 /// The `release` of every exported array node: releases the children still in place (a consumer may
-/// have moved some out), marks the node released, and frees the tree with its last node.
+/// have moved some out), marks the node released, and frees the block with its last node.
 ///
 /// # Safety
 /// `array` is NULL or points to a node this module exported (possibly moved), not yet released.
@@ -260,10 +450,10 @@ unsafe extern "C" fn release_array(array: *mut ArrowArray) {
             return;
         }
         let count = usize::try_from(array.n_children).unwrap_or(0);
-        // SAFETY: `children` points at `n_children` pointers into the live tree's `nodes`.
+        // SAFETY: `children` points at `n_children` pointers into the live block's nodes.
         let children = (0..count).map(|index| unsafe { *array.children.add(index) });
         for node in children.chain(Some(array.dictionary)) {
-            // SAFETY: each pointer is NULL (no dictionary) or one of the tree's nodes, which are alive.
+            // SAFETY: each pointer is NULL (no dictionary) or one of the block's nodes, which are alive.
             let Some(node) = (unsafe { node.as_mut() }) else { continue };
             // A consumer may have moved the node out, leaving it released; otherwise release it now.
             if let Some(release) = node.release {
@@ -273,12 +463,17 @@ unsafe extern "C" fn release_array(array: *mut ArrowArray) {
         }
         array.private_data = ptr::null_mut();
         array.release = None;
-        // SAFETY: the tree lives while any node is unreleased, and this node was.
+        // SAFETY: the block lives while any node is unreleased, and this node was.
         let last = unsafe { (*tree).live.fetch_sub(1, Ordering::AcqRel) } == 1;
         if last {
-            // SAFETY: every node is released, so nothing points into the tree any more; it came from
-            // `Box::into_raw` in `export_array` and this is the one release that saw the count reach 0.
-            drop(unsafe { Box::from_raw(tree) });
+            // SAFETY: every node is released, so nothing points into the block any more; it was
+            // allocated with `block` in `export_array`, and this is the one release that saw the count
+            // reach 0. The regions after the header hold plain data with nothing to drop.
+            unsafe {
+                let block = (*tree).block;
+                ptr::drop_in_place(tree);
+                alloc::dealloc(tree.cast(), block);
+            }
         }
     });
 }

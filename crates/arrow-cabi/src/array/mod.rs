@@ -41,21 +41,21 @@ impl FFI_ArrowArray {
         Self::from_data(data.clone())
     }
 
-    /// Exports `data`, taking it over: four heap blocks for the whole tree of nodes, whatever its size,
-    /// and nothing per row or per byte.
+    /// Exports `data`, taking it over: builds its typed array (one allocation per node, as arrow-rs's
+    /// `make_array` does) and exports that as [`from_array`](Self::from_array) does.
     pub fn from_data(data: ArrayData) -> Self {
-        FFI_ArrowArray(export::export_array(export::Root::Data(data)))
+        Self::from_array(arrow_array::make_array(data))
     }
 
-    /// Exports `array`, keeping it alive: as [`from_data`](Self::from_data), except that a primitive,
-    /// boolean or byte array is read straight from its typed array, saving the `ArrayData` (one
-    /// allocation); other arrays, and everything below them, go through their `ArrayData`.
+    /// Exports `array`, keeping it alive until the consumer releases the export: one heap block for
+    /// the whole tree of nodes, whatever its size, and nothing per row or per byte (but a copy of a
+    /// validity bitmap that starts at a bit the C offset cannot express, and the sizes buffer of views).
     pub fn from_array(array: ArrayRef) -> Self {
         FFI_ArrowArray(export::export_array(export::Root::Array(array)))
     }
 
     /// Exports a record batch as the struct array the interface sends (no nulls, the columns as
-    /// children), reading each column as [`from_array`](Self::from_array) does.
+    /// children), as [`from_array`](Self::from_array) does, in one heap block.
     pub fn from_batch(batch: RecordBatch) -> Self {
         FFI_ArrowArray(export::export_array(export::Root::Batch(batch)))
     }
