@@ -39,7 +39,12 @@ pub(crate) struct Parts<'a> {
     pub children: Vec<ArrayRef>,
 }
 
-impl Parts<'_> {
+impl<'a> Parts<'a> {
+    /// Empty parts of a node of `data_type`, for the importer to fill.
+    pub(crate) fn new(data_type: &'a DataType) -> Self {
+        Parts { data_type, length: 0, offset: 0, nulls: None, buffers: Buffers::new(), children: Vec::new() }
+    }
+
     /// Buffer `index` (after validity) as `len` elements of `T` from the node's offset on.
     /// The importer sized every buffer for `offset + length` elements (or one more, for offsets).
     fn scalars<T: ArrowNativeType>(&self, index: usize, len: usize) -> ScalarBuffer<T> {
@@ -112,16 +117,10 @@ impl<'p> Checks<'p> {
 }
 
 // The per-type steps of the `downcast_*!` dispatches below.
-macro_rules! primitive_array {
-    ($t:ty, $parts:ident) => {
-        primitive::<$t>($parts)
-    };
-}
-
 macro_rules! dictionary_array {
     ($t:ty, $parts:ident) => {{
         let values = $parts.children[0].clone();
-        let keys = PrimitiveArray::<$t>::new($parts.scalars(0, $parts.length), $parts.nulls);
+        let keys = PrimitiveArray::<$t>::new($parts.scalars(0, $parts.length), $parts.nulls.take());
         // SAFETY: the keys are in range of the values by the producer's promise, which `Full` checks.
         Arc::new(unsafe { DictionaryArray::new_unchecked(keys, values) }) as ArrayRef
     }};
@@ -135,14 +134,14 @@ macro_rules! run_array {
 
 /// Builds the typed array of `parts`, checking (from [`Validation::Minimal`] up) what its constructor
 /// relies on.
-pub(crate) fn build(parts: Parts<'_>, level: Level, path: &Path<'_>) -> Result<ArrayRef> {
+pub(crate) fn build(parts: &mut Parts<'_>, level: Level, path: &Path<'_>) -> Result<ArrayRef> {
     let checks = Checks::at(level, path);
     let extent = parts.offset + parts.length;
     Ok(match parts.data_type {
         DataType::Null => Arc::new(NullArray::new(parts.length)),
         DataType::Boolean => {
             let values = BooleanBuffer::new(parts.buffers[0].clone(), parts.offset, parts.length);
-            Arc::new(BooleanArray::new(values, parts.nulls))
+            Arc::new(BooleanArray::new(values, parts.nulls.take()))
         }
         DataType::Utf8 => bytes::<GenericStringType<i32>>(parts),
         DataType::LargeUtf8 => bytes::<GenericStringType<i64>>(parts),
@@ -153,7 +152,7 @@ pub(crate) fn build(parts: Parts<'_>, level: Level, path: &Path<'_>) -> Result<A
         DataType::FixedSizeBinary(size) => {
             let width = usize::try_from(*size).unwrap_or(0);
             let values = parts.buffers[0].slice_with_length(parts.offset * width, parts.length * width);
-            Arc::new(FixedSizeBinaryArray::try_new(*size, values, parts.nulls).map_err(|e| path.invalid(e.to_string()))?)
+            Arc::new(FixedSizeBinaryArray::try_new(*size, values, parts.nulls.take()).map_err(|e| path.invalid(e.to_string()))?)
         }
         DataType::List(field) => list::<i32>(field, parts, &checks)?,
         DataType::LargeList(field) => list::<i64>(field, parts, &checks)?,
@@ -169,23 +168,21 @@ pub(crate) fn build(parts: Parts<'_>, level: Level, path: &Path<'_>) -> Result<A
             })?;
             let values = parts.children[0].slice(parts.offset * width, parts.length * width);
             // SAFETY: the child holds `length * size` elements from the parent's offset on (checked).
-            Arc::new(unsafe { FixedSizeListArray::new_unchecked(field.clone(), *size, values, parts.nulls, parts.length) })
+            Arc::new(unsafe { FixedSizeListArray::new_unchecked(field.clone(), *size, values, parts.nulls.take(), parts.length) })
         }
         DataType::Struct(fields) => {
-            let mut parts = parts;
-            let children = struct_children(fields, &mut parts, &checks)?;
+            let children = struct_children(fields, parts, &checks)?;
             // SAFETY: every child holds `length` elements once aligned (checked); each child's type is its
             // field's, since the importer built it from that field.
-            Arc::new(unsafe { StructArray::new_unchecked_with_length(fields.clone(), children, parts.nulls, parts.length) })
+            Arc::new(unsafe { StructArray::new_unchecked_with_length(fields.clone(), children, parts.nulls.take(), parts.length) })
         }
         DataType::Union(fields, UnionMode::Dense) => {
             let (type_ids, offsets) = (parts.scalars(0, parts.length), parts.scalars(1, parts.length));
             // SAFETY: the buffers hold `length` type ids and offsets from the node's offset on; that ids
             // and offsets are in range is the producer's promise, which `Full` checks.
-            Arc::new(unsafe { UnionArray::new_unchecked(fields.clone(), type_ids, Some(offsets), parts.children) })
+            Arc::new(unsafe { UnionArray::new_unchecked(fields.clone(), type_ids, Some(offsets), std::mem::take(&mut parts.children)) })
         }
         DataType::Union(fields, UnionMode::Sparse) => {
-            let mut parts = parts;
             checks.children_cover(&parts.children, extent)?;
             let children = parts.aligned_children();
             // SAFETY: as for dense unions; the children cover the union's extent (checked).
@@ -199,16 +196,16 @@ pub(crate) fn build(parts: Parts<'_>, level: Level, path: &Path<'_>) -> Result<A
             key.as_ref() => (dictionary_array, parts),
             other => return Err(path.invalid(format!("dictionary index of type {other}"))),
         },
-        other => downcast_primitive! {
-            other => (primitive_array, parts),
-            _ => return Err(path.invalid(format!("cannot import arrays of type {other}"))),
-        },
+        other if other.is_primitive() => {
+            primitive_array(other, parts.buffers[0].clone(), parts.offset, parts.length, parts.nulls.take(), path)?
+        }
+        other => return Err(path.invalid(format!("cannot import arrays of type {other}"))),
     })
 }
 
 /// The columns of a record batch: the children of a struct node without nulls, checked as
 /// [`build`] checks a struct's, without building the struct array.
-pub(crate) fn columns(mut parts: Parts<'_>, level: Level, path: &Path<'_>) -> Result<Vec<ArrayRef>> {
+pub(crate) fn columns(parts: &mut Parts<'_>, level: Level, path: &Path<'_>) -> Result<Vec<ArrayRef>> {
     let DataType::Struct(fields) = parts.data_type else {
         return Err(path.invalid(format!("a record batch must be a struct array, not {}", parts.data_type)));
     };
@@ -216,7 +213,7 @@ pub(crate) fn columns(mut parts: Parts<'_>, level: Level, path: &Path<'_>) -> Re
         return Err(path.field("null_count").invalid("a record batch's struct has nulls"));
     }
     let checks = Checks::at(level, path);
-    struct_children(fields, &mut parts, &checks)
+    struct_children(fields, parts, &checks)
 }
 
 /// A struct's children, checked to cover its extent and (without struct nulls) to hold no nulls where
@@ -233,27 +230,54 @@ fn struct_children(fields: &Fields, parts: &mut Parts<'_>, checks: &Checks<'_>) 
     Ok(parts.aligned_children())
 }
 
-fn primitive<T: ArrowPrimitiveType>(parts: Parts<'_>) -> ArrayRef {
-    let values = parts.scalars(0, parts.length);
-    Arc::new(PrimitiveArray::<T>::new(values, parts.nulls).with_data_type(parts.data_type.clone()))
+/// The primitive array of `data_type` over `length` values of `values` from `offset` on.
+pub(crate) fn primitive_array(
+    data_type: &DataType,
+    values: Buffer,
+    offset: usize,
+    length: usize,
+    nulls: Option<NullBuffer>,
+    path: &Path<'_>,
+) -> Result<ArrayRef> {
+    macro_rules! typed {
+        ($t:ty) => {
+            primitive::<$t>(data_type, values, offset, length, nulls)
+        };
+    }
+    Ok(downcast_primitive! {
+        data_type => (typed),
+        other => return Err(path.invalid(format!("{other} is not a primitive type"))),
+    })
 }
 
-fn bytes<T: ByteArrayType>(parts: Parts<'_>) -> ArrayRef
+fn primitive<T: ArrowPrimitiveType>(
+    data_type: &DataType,
+    values: Buffer,
+    offset: usize,
+    length: usize,
+    nulls: Option<NullBuffer>,
+) -> ArrayRef {
+    let array = PrimitiveArray::<T>::new(ScalarBuffer::new(values, offset, length), nulls);
+    // Only parameterized types (time zones, decimal precisions) differ from the native type's default.
+    Arc::new(if *data_type == T::DATA_TYPE { array } else { array.with_data_type(data_type.clone()) })
+}
+
+fn bytes<T: ByteArrayType>(parts: &mut Parts<'_>) -> ArrayRef
 where
     T::Offset: OffsetSizeTrait,
 {
     let offsets = parts.offsets::<T::Offset>();
     // SAFETY: the values buffer was sized to the last offset, and the first offset is checked;
     // UTF-8 and the middle offsets are the producer's promise, which `Full` checks.
-    Arc::new(unsafe { GenericByteArray::<T>::new_unchecked(offsets, parts.buffers[1].clone(), parts.nulls) })
+    Arc::new(unsafe { GenericByteArray::<T>::new_unchecked(offsets, parts.buffers[1].clone(), parts.nulls.take()) })
 }
 
-fn views<T: ByteViewType + ?Sized>(parts: Parts<'_>) -> ArrayRef {
+fn views<T: ByteViewType + ?Sized>(parts: &mut Parts<'_>) -> ArrayRef {
     let views = parts.scalars::<u128>(0, parts.length);
     let data: Arc<[Buffer]> = parts.buffers[1..].into();
     // SAFETY: the views buffer holds `length` views from the offset on; that each view points inside
     // its data buffer, and UTF-8, are the producer's promise, which `Full` checks.
-    Arc::new(unsafe { GenericByteViewArray::<T>::new_unchecked(views, data, parts.nulls) })
+    Arc::new(unsafe { GenericByteViewArray::<T>::new_unchecked(views, data, parts.nulls.take()) })
 }
 
 /// The last offset, checked to lie within the child of `len` elements.
@@ -262,15 +286,15 @@ fn last_offset_within<O: OffsetSizeTrait>(offsets: &OffsetBuffer<O>, len: usize,
     checks.require(end <= len, Some(0), || format!("{len} elements, but the offsets reach {end}"))
 }
 
-fn list<O: OffsetSizeTrait>(field: &FieldRef, parts: Parts<'_>, checks: &Checks<'_>) -> Result<ArrayRef> {
+fn list<O: OffsetSizeTrait>(field: &FieldRef, parts: &mut Parts<'_>, checks: &Checks<'_>) -> Result<ArrayRef> {
     let offsets = parts.offsets::<O>();
     let child = parts.children[0].clone();
     last_offset_within(&offsets, child.len(), checks)?;
     // SAFETY: the last offset is within the child (checked).
-    Ok(Arc::new(unsafe { GenericListArray::<O>::new_unchecked(field.clone(), offsets, child, parts.nulls) }))
+    Ok(Arc::new(unsafe { GenericListArray::<O>::new_unchecked(field.clone(), offsets, child, parts.nulls.take()) }))
 }
 
-fn map(field: &FieldRef, sorted: bool, parts: Parts<'_>, checks: &Checks<'_>) -> Result<ArrayRef> {
+fn map(field: &FieldRef, sorted: bool, parts: &mut Parts<'_>, checks: &Checks<'_>) -> Result<ArrayRef> {
     let offsets = parts.offsets::<i32>();
     let Some(entries) = parts.children[0].as_any().downcast_ref::<StructArray>().cloned() else {
         return Err(checks.path.index("children", 0).invalid("a map's entries must be a struct"));
@@ -279,18 +303,18 @@ fn map(field: &FieldRef, sorted: bool, parts: Parts<'_>, checks: &Checks<'_>) ->
     checks.no_nulls(entries.column(0).as_ref(), 0, "a map's keys")?;
     // SAFETY: the last offset is within the entries (checked); the entries were built from the
     // field's struct type, so they have its two children.
-    Ok(Arc::new(unsafe { MapArray::new_unchecked(field.clone(), offsets, entries, parts.nulls, sorted) }))
+    Ok(Arc::new(unsafe { MapArray::new_unchecked(field.clone(), offsets, entries, parts.nulls.take(), sorted) }))
 }
 
-fn list_view<O: OffsetSizeTrait>(field: &arrow_schema::FieldRef, parts: Parts<'_>) -> ArrayRef {
+fn list_view<O: OffsetSizeTrait>(field: &arrow_schema::FieldRef, parts: &mut Parts<'_>) -> ArrayRef {
     let offsets = parts.scalars::<O>(0, parts.length);
     let sizes = parts.scalars::<O>(1, parts.length);
     let child = parts.children[0].clone();
     // SAFETY: each view within the child is the producer's promise, which `Full` checks.
-    Arc::new(unsafe { GenericListViewArray::<O>::new_unchecked(field.clone(), offsets, sizes, child, parts.nulls) })
+    Arc::new(unsafe { GenericListViewArray::<O>::new_unchecked(field.clone(), offsets, sizes, child, parts.nulls.take()) })
 }
 
-fn run<R: RunEndIndexType>(parts: Parts<'_>, checks: &Checks<'_>, extent: usize) -> Result<ArrayRef> {
+fn run<R: RunEndIndexType>(parts: &mut Parts<'_>, checks: &Checks<'_>, extent: usize) -> Result<ArrayRef> {
     let (ends, values) = (&parts.children[0], parts.children[1].clone());
     let (n_ends, n_values) = (ends.len(), values.len());
     checks.require(n_ends == n_values, None, || format!("{n_ends} run ends for {n_values} values"))?;

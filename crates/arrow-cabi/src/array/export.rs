@@ -312,6 +312,17 @@ struct Offsets {
 impl Counts {
     /// Counts `item` and everything below it.
     fn add(&mut self, item: Item<'_>) {
+        if let Item::Array(array) = item {
+            // A leaf's pointers are its layout's buffers; only other nodes need reading.
+            let data_type = array.data_type();
+            let layout = layout::layout(data_type);
+            let leaf = !layout.variadic && layout::child_count(data_type) == 0 && !matches!(data_type, DataType::Dictionary(..));
+            if leaf {
+                self.nodes += 1;
+                self.pointers += layout.buffers.len();
+                return;
+            }
+        }
         let node = Node::of(item);
         self.nodes += 1;
         self.pointers += node.n_buffers();

@@ -56,19 +56,20 @@ pub(crate) unsafe fn import_array(array: ArrowArray, data_type: &DataType, level
 }
 
 /// Imports `array` (moved in) as a record batch of `schema`: a struct array without nulls whose
-/// children are the columns, read without building the struct array.
+/// children are the columns, read without building the struct array. `data_type` is the struct type
+/// of `schema`'s fields.
 ///
 /// # Safety
 /// As [`import_array`].
-pub(crate) unsafe fn import_batch(array: ArrowArray, schema: &SchemaRef, level: Level) -> Result<RecordBatch> {
+pub(crate) unsafe fn import_batch(array: ArrowArray, schema: &SchemaRef, data_type: &DataType, level: Level) -> Result<RecordBatch> {
     let path = Path::root("array");
     let owner = Owner::take(array, &path)?;
     let importer = Importer { owner: &owner, level };
-    let data_type = DataType::Struct(schema.fields().clone());
+    let mut parts = Parts::new(data_type);
     // SAFETY: as in `import_array`.
-    let parts = unsafe { importer.parts(&owner.0, &data_type, &path, 0)? };
+    unsafe { importer.read(&owner.0, &mut parts, &path, 0)? };
+    let columns = build::columns(&mut parts, level, &path)?;
     let rows = parts.length;
-    let columns = build::columns(parts, level, &path)?;
     // SAFETY: each column was built from its field's type and aligned to `rows` elements.
     Ok(unsafe { RecordBatch::new_unchecked(schema.clone(), columns, rows) })
 }
@@ -94,9 +95,14 @@ impl Importer<'_> {
     /// # Safety
     /// As [`import_array`], for `array` and everything below it.
     unsafe fn node(&self, array: &ArrowArray, data_type: &DataType, path: &Path<'_>, depth: usize) -> Result<ArrayRef> {
+        if data_type.is_primitive() && array.release.is_some() {
+            // SAFETY: forwarded from the caller.
+            return unsafe { self.primitive(array, data_type, path) };
+        }
+        let mut parts = Parts::new(data_type);
         // SAFETY: forwarded from the caller.
-        let parts = unsafe { self.parts(array, data_type, path, depth)? };
-        let array = build(parts, self.level, path)?;
+        unsafe { self.read(array, &mut parts, path, depth)? };
+        let array = build(&mut parts, self.level, path)?;
         if self.level == Level::Checked(Validation::Full) {
             // Node by node (children first) rather than once at the root, so the error names the node.
             full::validate(array.as_ref()).map_err(|e| path.invalid(e))?;
@@ -104,11 +110,12 @@ impl Importer<'_> {
         Ok(array)
     }
 
-    /// Checks `array`'s own node and imports its buffers and (as typed arrays) its children.
+    /// Checks `array`'s own node and reads into `parts` its buffers and (as typed arrays) its children.
     ///
     /// # Safety
     /// As [`import_array`], for `array` and everything below it.
-    unsafe fn parts<'t>(&self, array: &ArrowArray, data_type: &'t DataType, path: &Path<'_>, depth: usize) -> Result<Parts<'t>> {
+    unsafe fn read(&self, array: &ArrowArray, parts: &mut Parts<'_>, path: &Path<'_>, depth: usize) -> Result<()> {
+        let data_type = parts.data_type;
         if depth > MAX_DEPTH {
             return Err(path.invalid(format!("nesting deeper than {MAX_DEPTH} levels")));
         }
@@ -121,15 +128,16 @@ impl Importer<'_> {
         let pointers: &[*const c_void] = unsafe { raw_slice(array.buffers, shape.n_buffers) };
 
         let extent = shape.offset + shape.length;
-        let mut buffers = Buffers::new();
-        let mut nulls = None;
+        parts.length = shape.length;
+        parts.offset = shape.offset;
+        let buffers = &mut parts.buffers;
         let mut last_offset = 0usize;
         for (index, slot) in layout.buffers.iter().enumerate() {
             let buffer_path = path.index("buffers", index);
             let pointer = pointers[index].cast::<u8>();
             match *slot {
                 Slot::Validity => {
-                    nulls = self.validity(pointer, &shape, &buffer_path)?;
+                    parts.nulls = self.validity(pointer, &shape, &buffer_path)?;
                     continue;
                 }
                 Slot::Offsets(width) => {
@@ -168,10 +176,11 @@ impl Importer<'_> {
         }
         if layout.variadic {
             // SAFETY: `pointers` has `n_buffers` entries; the variadic ones follow the fixed ones.
-            unsafe { self.variadic(&pointers[layout.buffers.len()..], &mut buffers, path)? };
+            unsafe { self.variadic(&pointers[layout.buffers.len()..], buffers, path)? };
         }
 
-        let mut children = Vec::with_capacity(shape.n_children + usize::from(!array.dictionary.is_null()));
+        let children = &mut parts.children;
+        children.reserve_exact(shape.n_children + usize::from(!array.dictionary.is_null()));
         for index in 0..shape.n_children {
             let Some(child_field) = layout::child_field(data_type, index) else { break };
             let child_path = path.index("children", index);
@@ -192,7 +201,25 @@ impl Importer<'_> {
             children.push(unsafe { self.node(dictionary, values, &path.field("dictionary"), depth + 1)? });
         }
 
-        Ok(Parts { data_type, length: shape.length, offset: shape.offset, nulls, buffers, children })
+        Ok(())
+    }
+
+    /// A primitive array (the layout of most columns): its validity bitmap and values, without the
+    /// general path's loop over the layout.
+    ///
+    /// # Safety
+    /// As [`import_array`], for `array`.
+    unsafe fn primitive(&self, array: &ArrowArray, data_type: &DataType, path: &Path<'_>) -> Result<ArrayRef> {
+        let shape = validate::shape(array, data_type, path)?;
+        // SAFETY: `shape` checked that `buffers` holds the layout's two entries.
+        let [validity, values] = unsafe { *array.buffers.cast::<[*const u8; 2]>() };
+        let nulls = self.validity(validity, &shape, &path.index("buffers", 0))?;
+        let width = layout::fixed_width(data_type).unwrap_or(0);
+        let values_path = path.index("buffers", 1);
+        let len = byte_len(shape.offset + shape.length, width, &values_path)?;
+        // SAFETY: per the caller the buffer holds `offset + length` values.
+        let values = unsafe { self.buffer(values, len, layout::data_alignment(data_type), &values_path)? };
+        build::primitive_array(data_type, values, shape.offset, shape.length, nulls, path)
     }
 
     /// The validity bitmap, or `None` when the array has no nulls.
@@ -252,7 +279,8 @@ impl Importer<'_> {
                 Err(path.invalid(format!("NULL, but {len} bytes are required")))
             };
         };
-        if pointer.as_ptr() as usize % align.max(1) != 0 {
+        debug_assert!(align.is_power_of_two(), "alignments come from the layout table");
+        if pointer.as_ptr() as usize & (align - 1) != 0 {
             // SAFETY: per the caller the bytes are readable; the copy is aligned by arrow's allocator.
             return Ok(Buffer::from_slice_ref(unsafe { std::slice::from_raw_parts(pointer.as_ptr(), len) }));
         }

@@ -195,8 +195,18 @@ pub fn import_array_as(array: FFI_ArrowArray, data_type: &DataType, validation: 
 /// array would build (two allocations): one allocation per buffer and one per column, plus the
 /// batch's vector of columns.
 pub fn import_batch(array: FFI_ArrowArray, schema: &SchemaRef, validation: Validation) -> Result<RecordBatch> {
+    import_batch_of(array, schema, &DataType::Struct(schema.fields().clone()), validation)
+}
+
+/// As [`import_batch`], with the struct type of `schema`'s fields at hand (a stream reader keeps it).
+pub(crate) fn import_batch_of(
+    array: FFI_ArrowArray,
+    schema: &SchemaRef,
+    data_type: &DataType,
+    validation: Validation,
+) -> Result<RecordBatch> {
     // SAFETY: the invariant of `FFI_ArrowArray`: released (refused first) or valid per the interface.
-    unsafe { import::import_batch(array.into_sys(), schema, Level::Checked(validation)) }
+    unsafe { import::import_batch(array.into_sys(), schema, data_type, Level::Checked(validation)) }
 }
 
 /// As [`import_array_as`], as `ArrayData` (one more small vector per node).

@@ -7,10 +7,10 @@ use std::ffi::CStr;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchReader};
-use arrow_schema::{ArrowError, Field, FieldRef, Schema, SchemaRef};
+use arrow_schema::{ArrowError, DataType, Field, FieldRef, Schema, SchemaRef};
 
 use super::FFI_ArrowArrayStream;
-use crate::array::{import_array_as, import_batch, FFI_ArrowArray, Validation};
+use crate::array::{import_array_as, import_batch_of, FFI_ArrowArray, Validation};
 use crate::error::{Error, Path, Result};
 use crate::schema::FFI_ArrowSchema;
 
@@ -99,6 +99,8 @@ impl Consumer {
 pub struct ArrowArrayStreamReader {
     consumer: Consumer,
     schema: SchemaRef,
+    /// The struct type of the schema's fields, which every batch has.
+    data_type: DataType,
     validation: Validation,
 }
 
@@ -112,7 +114,8 @@ impl ArrowArrayStreamReader {
     pub fn with_validation(stream: FFI_ArrowArrayStream, validation: Validation) -> Result<Self> {
         let mut consumer = Consumer::new(stream)?;
         let schema = Arc::new(Schema::try_from(&consumer.schema()?)?);
-        Ok(ArrowArrayStreamReader { consumer, schema, validation })
+        let data_type = DataType::Struct(schema.fields().clone());
+        Ok(ArrowArrayStreamReader { consumer, schema, data_type, validation })
     }
 
     /// Moves the stream out of `stream` (leaving it released) and reads its schema.
@@ -126,7 +129,7 @@ impl ArrowArrayStreamReader {
 
     fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
         let Some(array) = self.consumer.next()? else { return Ok(None) };
-        Ok(Some(import_batch(array, &self.schema, self.validation)?))
+        Ok(Some(import_batch_of(array, &self.schema, &self.data_type, self.validation)?))
     }
 }
 
