@@ -217,15 +217,19 @@ proptest! {
 // ---------------------------------------------------------------------------------------------------
 // Full validation catches what the O(1) levels cannot.
 
-/// An arrow-rs export of a utf8 array with the given (possibly invalid) offsets and bytes.
-fn corrupt_utf8_export(offsets: &[i32], values: &[u8]) -> FFI_ArrowArray {
+/// arrow-rs data of a utf8 array with the given (possibly invalid) offsets and bytes, unchecked.
+fn corrupt_utf8_data(offsets: &[i32], values: &[u8]) -> ArrayData {
     let data = ArrayData::builder(DataType::Utf8)
         .len(offsets.len() - 1)
         .add_buffer(Buffer::from_slice_ref(offsets))
         .add_buffer(Buffer::from_slice_ref(values));
-    // SAFETY: nothing reads the values through arrow-rs: the data is only exported.
-    let data = unsafe { data.build_unchecked() };
-    array_from_arrow_rs(arrow::ffi::FFI_ArrowArray::new(&data))
+    // SAFETY: nothing reads the values through arrow-rs: the data is only exported or validated.
+    unsafe { data.build_unchecked() }
+}
+
+/// An arrow-rs export of a utf8 array with the given (possibly invalid) offsets and bytes.
+fn corrupt_utf8_export(offsets: &[i32], values: &[u8]) -> FFI_ArrowArray {
+    array_from_arrow_rs(arrow::ffi::FFI_ArrowArray::new(&corrupt_utf8_data(offsets, values)))
 }
 
 /// Default accepts; Full refuses with a message naming `path` and `fault`.
@@ -288,6 +292,31 @@ fn full_validation_rejects_an_offset_inside_a_character() {
     // "é" is two bytes; an offset between them leaves each value invalid although the whole buffer is UTF-8.
     let export = || corrupt_utf8_export(&[0, 2, 4], "aéb".as_bytes());
     only_full_refuses(export, &DataType::Utf8, "array", "utf8");
+}
+
+#[test]
+fn full_validation_says_where_utf8_breaks_where_arrow_rs_refuses_too() {
+    // (offsets, values, what the message names); every offset is within the values.
+    let cases: [(&[i32], &[u8], &str); 5] = [
+        // "é" (c3 a9) split between values 0 and 1: the whole text is UTF-8, the values are not.
+        (&[0, 2, 4], "aéb".as_bytes(), "offset 1 (2) splits a character"),
+        // "€" (e2 82 ac) begun in value 0 and not finished in value 1.
+        (&[0, 2, 4], b"a\xe2\x82z", "value 0 has an invalid 2-byte sequence at byte 1"),
+        (&[0, 2, 3, 5], b"abc\x80d", "value 2 has an invalid 1-byte sequence at byte 3"),
+        (&[0, 2, 4], b"ab\xe2\x82", "value 1 has an incomplete sequence at its end at byte 2"),
+        // A sliced array: the bytes before the first offset are not read, the byte named is the buffer's.
+        (&[1, 3, 5], b"\xffab\xc3(", "value 1 has an invalid 1-byte sequence at byte 3"),
+    ];
+    for (offsets, values, names) in cases {
+        assert!(corrupt_utf8_data(offsets, values).validate_full().is_err(), "arrow-rs accepts {values:?}");
+        let export = || corrupt_utf8_export(offsets, values);
+        only_full_refuses(export, &DataType::Utf8, "array", names);
+    }
+    // Past the first 64 bytes, the block the SIMD check works in.
+    let long = ["é".repeat(40).as_bytes(), b"\xff"].concat();
+    assert!(corrupt_utf8_data(&[0, 80, 81], &long).validate_full().is_err());
+    let export = || corrupt_utf8_export(&[0, 80, 81], &long);
+    only_full_refuses(export, &DataType::Utf8, "array", "value 1 has an invalid 1-byte sequence at byte 80");
 }
 
 /// Offsets in range of the values (so that reading them is sound) but otherwise arbitrary, over bytes

@@ -1,12 +1,14 @@
 //! Full validation (O(data)) of one imported node, after its children passed theirs.
 //!
 //! Structs, and variable-size binary and utf8 arrays and lists, the layouts where most of the data is,
-//! get checks of our own, in one pass each: non-nullable fields null only where the struct is; offsets non-decreasing and within the values (or child), UTF-8 over the
-//! whole values buffer at once (ASCII first, a word at a time), and every offset on a character
-//! boundary (free when the text is ASCII). Every other layout goes
-//! through arrow-rs's own `validate`, `validate_nulls` and `validate_values`, so the level catches what
-//! arrow-rs's `validate_full` catches.
+//! get checks of our own, in one pass each: non-nullable fields null only where the struct is; offsets
+//! non-decreasing and within the values (or child), UTF-8 over the whole values buffer at once (ASCII
+//! first, a word at a time, then `simdutf8`), and every offset on a character boundary (free when the
+//! text is ASCII). Every other layout goes through arrow-rs's own `validate`, `validate_nulls` and
+//! `validate_values`, so the level catches what arrow-rs's `validate_full` catches.
 #![forbid(unsafe_code)]
+
+use std::str::Utf8Error;
 
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, OffsetSizeTrait, StructArray};
@@ -73,19 +75,42 @@ fn bytes<O: OffsetSizeTrait>(value_offsets: &[O], values: &[u8], utf8: bool) -> 
         // The common case, checked a word at a time: valid UTF-8, and every byte starts a character.
         return Ok(());
     }
-    std::str::from_utf8(text).map_err(|e| format!("invalid utf8 data: {e}"))?;
-    // In valid UTF-8 a byte starts a character unless it is a continuation byte (0b10xx_xxxx); an
-    // offset at the end of the checked text is a boundary by definition, whatever lies beyond it.
-    let starts_character = |offset: &O| {
-        let at = offset.as_usize();
-        at >= last || values.get(at).is_none_or(|&byte| (byte as i8) >= -0x40)
-    };
-    let inner = &value_offsets[..value_offsets.len().saturating_sub(1)];
-    if inner.iter().fold(true, |all, offset| all & starts_character(offset)) {
+    if let Err(error) = check_utf8(text) {
+        return Err(utf8_error(value_offsets, first, error));
+    }
+    // In valid UTF-8 a byte starts a character unless it is a continuation byte (0b10xx_xxxx), which
+    // read as an `i8` is below -0x40. Every offset lies in `first..=last` (checked above): in `head`,
+    // or at its end, a boundary by definition whatever lies beyond the checked text, read as ASCII.
+    // One branch-free pass (the minimum byte) in the common case; only a failure looks again.
+    let head = &values[..last];
+    let byte_at = |offset: &O| i32::from(*head.get(offset.as_usize()).unwrap_or(&0) as i8);
+    if value_offsets.iter().fold(0, |lowest, offset| lowest.min(byte_at(offset))) >= -0x40 {
         return Ok(());
     }
-    let index = inner.iter().position(|offset| !starts_character(offset)).unwrap_or(0);
+    let index = value_offsets.iter().position(|offset| byte_at(offset) < -0x40).unwrap_or(0);
     Err(format!("invalid utf8 value: offset {index} ({}) splits a character", value_offsets[index].as_usize()))
+}
+
+/// Checks that `text` is UTF-8 with `simdutf8` (SIMD where the CPU has it); only when that fails does
+/// std's check run again, for an error that says where.
+fn check_utf8(text: &[u8]) -> Result<(), Utf8Error> {
+    match simdutf8::basic::from_utf8(text) {
+        Ok(_) => Ok(()),
+        Err(_) => std::str::from_utf8(text).map(drop),
+    }
+}
+
+/// The message for `error` in the text that starts at byte `first` of the values: which value, and at
+/// which byte of the values buffer.
+fn utf8_error<O: OffsetSizeTrait>(value_offsets: &[O], first: usize, error: Utf8Error) -> String {
+    let at = first + error.valid_up_to();
+    // The last value starting at or before `at`: the one holding it, since the offsets are ordered.
+    let index = value_offsets.partition_point(|offset| offset.as_usize() <= at).saturating_sub(1);
+    let what = match error.error_len() {
+        Some(len) => format!("an invalid {len}-byte sequence"),
+        None => "an incomplete sequence at its end".to_string(),
+    };
+    format!("invalid utf8 data: value {index} has {what} at byte {at} of the values buffer")
 }
 
 /// A list: its offsets within the child, and no nulls in the child if the item field forbids them.
