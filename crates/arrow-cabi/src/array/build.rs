@@ -57,17 +57,8 @@ impl<'a> Parts<'a> {
         unsafe { OffsetBuffer::new_unchecked(self.scalars(0, self.length + 1)) }
     }
 
-    /// The children, each cut to the parent's extent where it is longer or the parent has an offset
-    /// (struct fields and sparse union children, which the parent indexes one to one).
-    fn aligned_children(&mut self) -> Vec<ArrayRef> {
-        let (offset, length) = (self.offset, self.length);
-        let mut children = std::mem::take(&mut self.children);
-        for child in children.iter_mut().filter(|child| offset != 0 || child.len() != length) {
-            *child = child.slice(offset, length);
-        }
-        children
-    }
 }
+
 /// The O(1) conditions a node's constructor relies on, checked from [`Validation::Minimal`] up.
 struct Checks<'p> {
     /// The bounds checks, from [`Validation::Minimal`] up.
@@ -106,13 +97,25 @@ impl<'p> Checks<'p> {
         Err(self.path.index("children", index).invalid(format!("{count} nulls in {what}, which cannot hold nulls")))
     }
 
-    /// Every child holds at least `extent` elements (struct fields, sparse union children).
-    fn children_cover(&self, children: &[ArrayRef], extent: usize) -> Result<()> {
-        for (index, child) in children.iter().enumerate() {
+    /// The children of a struct or sparse union, which the parent indexes one to one: each checked to
+    /// cover the parent's extent and cut to it where longer or where the parent has an offset; with
+    /// `fields` (a struct without nulls), each also checked to hold no nulls where its field forbids
+    /// them. One pass over the children.
+    fn aligned_children(&self, parts: &mut Parts<'_>, fields: Option<&Fields>) -> Result<Vec<ArrayRef>> {
+        let (offset, length) = (parts.offset, parts.length);
+        let extent = offset + length;
+        let mut children = std::mem::take(&mut parts.children);
+        for (index, child) in children.iter_mut().enumerate() {
             let len = child.len();
             self.require(len >= extent, Some(index), || format!("{len} elements, but the parent spans {extent}"))?;
+            if fields.is_some_and(|fields| !fields[index].is_nullable()) {
+                self.no_nulls(child.as_ref(), index, "a non-nullable field")?;
+            }
+            if offset != 0 || len != length {
+                *child = child.slice(offset, length);
+            }
         }
-        Ok(())
+        Ok(children)
     }
 }
 
@@ -139,14 +142,11 @@ pub(crate) fn build(parts: &mut Parts<'_>, level: Level, path: &Path<'_>) -> Res
     let extent = parts.offset + parts.length;
     Ok(match parts.data_type {
         DataType::Null => Arc::new(NullArray::new(parts.length)),
-        DataType::Boolean => {
-            let values = BooleanBuffer::new(parts.buffers[0].clone(), parts.offset, parts.length);
-            Arc::new(BooleanArray::new(values, parts.nulls.take()))
+        DataType::Boolean => boolean_array(parts.buffers[0].clone(), parts.offset, parts.length, parts.nulls.take()),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary => {
+            let (offsets, values) = (parts.buffers[0].clone(), parts.buffers[1].clone());
+            byte_array(parts.data_type, offsets, values, parts.offset, parts.length, parts.nulls.take(), path)?
         }
-        DataType::Utf8 => bytes::<GenericStringType<i32>>(parts),
-        DataType::LargeUtf8 => bytes::<GenericStringType<i64>>(parts),
-        DataType::Binary => bytes::<GenericBinaryType<i32>>(parts),
-        DataType::LargeBinary => bytes::<GenericBinaryType<i64>>(parts),
         DataType::Utf8View => views::<StringViewType>(parts),
         DataType::BinaryView => views::<BinaryViewType>(parts),
         DataType::FixedSizeBinary(size) => {
@@ -183,8 +183,7 @@ pub(crate) fn build(parts: &mut Parts<'_>, level: Level, path: &Path<'_>) -> Res
             Arc::new(unsafe { UnionArray::new_unchecked(fields.clone(), type_ids, Some(offsets), std::mem::take(&mut parts.children)) })
         }
         DataType::Union(fields, UnionMode::Sparse) => {
-            checks.children_cover(&parts.children, extent)?;
-            let children = parts.aligned_children();
+            let children = checks.aligned_children(parts, None)?;
             // SAFETY: as for dense unions; the children cover the union's extent (checked).
             Arc::new(unsafe { UnionArray::new_unchecked(fields.clone(), parts.scalars(0, parts.length), None, children) })
         }
@@ -216,18 +215,11 @@ pub(crate) fn columns(parts: &mut Parts<'_>, level: Level, path: &Path<'_>) -> R
     struct_children(fields, parts, &checks)
 }
 
-/// A struct's children, checked to cover its extent and (without struct nulls) to hold no nulls where
-/// the field forbids them, and aligned to the struct's offset and length.
+/// A struct's children, checked and aligned as [`Checks::aligned_children`] says; the null checks
+/// apply where the struct has no nulls of its own.
 fn struct_children(fields: &Fields, parts: &mut Parts<'_>, checks: &Checks<'_>) -> Result<Vec<ArrayRef>> {
-    checks.children_cover(&parts.children, parts.offset + parts.length)?;
-    if parts.nulls.is_none() {
-        for (index, (field, child)) in fields.iter().zip(&parts.children).enumerate() {
-            if !field.is_nullable() {
-                checks.no_nulls(child.as_ref(), index, "a non-nullable field")?;
-            }
-        }
-    }
-    Ok(parts.aligned_children())
+    let fields = parts.nulls.is_none().then_some(fields);
+    checks.aligned_children(parts, fields)
 }
 
 /// The primitive array of `data_type` over `length` values of `values` from `offset` on.
@@ -262,14 +254,40 @@ fn primitive<T: ArrowPrimitiveType>(
     Arc::new(if *data_type == T::DATA_TYPE { array } else { array.with_data_type(data_type.clone()) })
 }
 
-fn bytes<T: ByteArrayType>(parts: &mut Parts<'_>) -> ArrayRef
-where
-    T::Offset: OffsetSizeTrait,
-{
-    let offsets = parts.offsets::<T::Offset>();
-    // SAFETY: the values buffer was sized to the last offset, and the first offset is checked;
-    // UTF-8 and the middle offsets are the producer's promise, which `Full` checks.
-    Arc::new(unsafe { GenericByteArray::<T>::new_unchecked(offsets, parts.buffers[1].clone(), parts.nulls.take()) })
+/// The boolean array over `length` bits of `bits` from bit `offset` on.
+pub(crate) fn boolean_array(bits: Buffer, offset: usize, length: usize, nulls: Option<NullBuffer>) -> ArrayRef {
+    Arc::new(BooleanArray::new(BooleanBuffer::new(bits, offset, length), nulls))
+}
+
+/// The (large) utf8 or binary array of `data_type`: `length` elements from `offset` on, whose offsets
+/// buffer the importer checked (first and last) and whose values buffer covers the last offset.
+pub(crate) fn byte_array(
+    data_type: &DataType,
+    offsets: Buffer,
+    values: Buffer,
+    offset: usize,
+    length: usize,
+    nulls: Option<NullBuffer>,
+    path: &Path<'_>,
+) -> Result<ArrayRef> {
+    fn typed<T: ByteArrayType>(offsets: Buffer, values: Buffer, offset: usize, length: usize, nulls: Option<NullBuffer>) -> ArrayRef
+    where
+        T::Offset: OffsetSizeTrait,
+    {
+        // SAFETY: the importer checked the first and last offset (non-negative, in order) from
+        // `Validation::Minimal` up, and sized the values buffer to the last offset; UTF-8 and the
+        // middle offsets are the producer's promise, which `Full` checks.
+        let offsets = unsafe { OffsetBuffer::new_unchecked(ScalarBuffer::new(offsets, offset, length + 1)) };
+        // SAFETY: as above.
+        Arc::new(unsafe { GenericByteArray::<T>::new_unchecked(offsets, values, nulls) })
+    }
+    Ok(match data_type {
+        DataType::Utf8 => typed::<GenericStringType<i32>>(offsets, values, offset, length, nulls),
+        DataType::LargeUtf8 => typed::<GenericStringType<i64>>(offsets, values, offset, length, nulls),
+        DataType::Binary => typed::<GenericBinaryType<i32>>(offsets, values, offset, length, nulls),
+        DataType::LargeBinary => typed::<GenericBinaryType<i64>>(offsets, values, offset, length, nulls),
+        other => return Err(path.invalid(format!("{other} is not a utf8 or binary type"))),
+    })
 }
 
 fn views<T: ByteViewType + ?Sized>(parts: &mut Parts<'_>) -> ArrayRef {

@@ -447,8 +447,8 @@ fn validity(nulls: Option<&NullBuffer>, offset: usize, made: &mut Vec<Buffer>) -
     pointer
 }
 
-/// The `release` of every exported array node: releases the children still in place (a consumer may
-/// have moved some out), marks the node released, and frees the block with its last node.
+/// The `release` of every exported array node: releases it and the nodes below it still in place (a
+/// consumer may have moved some out), and frees the block with its last node.
 ///
 /// # Safety
 /// `array` is NULL or points to a node this module exported (possibly moved), not yet released.
@@ -460,22 +460,10 @@ unsafe extern "C" fn release_array(array: *mut ArrowArray) {
         if tree.is_null() || array.release.is_none() {
             return;
         }
-        let count = usize::try_from(array.n_children).unwrap_or(0);
-        // SAFETY: `children` points at `n_children` pointers into the live block's nodes.
-        let children = (0..count).map(|index| unsafe { *array.children.add(index) });
-        for node in children.chain(Some(array.dictionary)) {
-            // SAFETY: each pointer is NULL (no dictionary) or one of the block's nodes, which are alive.
-            let Some(node) = (unsafe { node.as_mut() }) else { continue };
-            // A consumer may have moved the node out, leaving it released; otherwise release it now.
-            if let Some(release) = node.release {
-                // SAFETY: one of our exported, unreleased nodes.
-                unsafe { release(node) };
-            }
-        }
-        array.private_data = ptr::null_mut();
-        array.release = None;
-        // SAFETY: the block lives while any node is unreleased, and this node was.
-        let last = unsafe { (*tree).live.fetch_sub(1, Ordering::AcqRel) } == 1;
+        // SAFETY: one of our exported, unreleased nodes.
+        let released = unsafe { release_in_place(array) };
+        // SAFETY: the block lives while any node is unreleased, and these nodes were.
+        let last = unsafe { (*tree).live.fetch_sub(released, Ordering::AcqRel) } == released;
         if last {
             // SAFETY: every node is released, so nothing points into the block any more; it was
             // allocated with `block` in `export_array`, and this is the one release that saw the count
@@ -487,4 +475,32 @@ unsafe extern "C" fn release_array(array: *mut ArrowArray) {
             }
         }
     });
+}
+
+/// Marks `node` released, with every node below it that is still in place; returns how many nodes
+/// that is, for the caller to count off the tree at once.
+///
+/// # Safety
+/// `node` is one of our exported nodes, not yet released.
+unsafe fn release_in_place(node: &mut ArrowArray) -> usize {
+    let mut released = 1;
+    let count = usize::try_from(node.n_children).unwrap_or(0);
+    // SAFETY: `children` points at `n_children` pointers into the live block's nodes.
+    let children = (0..count).map(|index| unsafe { *node.children.add(index) });
+    for below in children.chain(Some(node.dictionary)) {
+        // SAFETY: each pointer is NULL (no dictionary) or one of the block's nodes, which are alive.
+        let Some(below) = (unsafe { below.as_mut() }) else { continue };
+        // A consumer may have moved the node out, leaving it released; otherwise it goes now.
+        match below.release {
+            None => {}
+            // SAFETY: a node of the same tree, unreleased.
+            Some(_) if below.private_data == node.private_data => released += unsafe { release_in_place(below) },
+            // Not a node of ours (the interface does not allow this; release it as its owner asks).
+            // SAFETY: an unreleased node, released once.
+            Some(release) => unsafe { release(below) },
+        }
+    }
+    node.private_data = ptr::null_mut();
+    node.release = None;
+    released
 }

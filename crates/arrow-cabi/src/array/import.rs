@@ -95,19 +95,67 @@ impl Importer<'_> {
     /// # Safety
     /// As [`import_array`], for `array` and everything below it.
     unsafe fn node(&self, array: &ArrowArray, data_type: &DataType, path: &Path<'_>, depth: usize) -> Result<ArrayRef> {
-        if data_type.is_primitive() && array.release.is_some() {
-            // SAFETY: forwarded from the caller.
-            return unsafe { self.primitive(array, data_type, path) };
-        }
-        let mut parts = Parts::new(data_type);
         // SAFETY: forwarded from the caller.
-        unsafe { self.read(array, &mut parts, path, depth)? };
-        let array = build(&mut parts, self.level, path)?;
+        let array = match unsafe { self.leaf(array, data_type, path)? } {
+            Some(leaf) => leaf,
+            None => {
+                let mut parts = Parts::new(data_type);
+                // SAFETY: forwarded from the caller.
+                unsafe { self.read(array, &mut parts, path, depth)? };
+                build(&mut parts, self.level, path)?
+            }
+        };
         if self.level == Level::Checked(Validation::Full) {
             // Node by node (children first) rather than once at the root, so the error names the node.
             full::validate(array.as_ref()).map_err(|e| path.invalid(e))?;
         }
         Ok(array)
+    }
+
+    /// The leaf layouts most columns have (fixed-width primitives, booleans, and variable-size binary
+    /// and utf8), read without the general loop over the layout table; `None` for other types, and
+    /// for a released array (which the general path reports).
+    ///
+    /// # Safety
+    /// As [`import_array`], for `array`.
+    unsafe fn leaf(&self, array: &ArrowArray, data_type: &DataType, path: &Path<'_>) -> Result<Option<ArrayRef>> {
+        let offsets_width = match data_type {
+            DataType::Utf8 | DataType::Binary => Some(4),
+            DataType::LargeUtf8 | DataType::LargeBinary => Some(8),
+            DataType::Boolean => None,
+            primitive if primitive.is_primitive() => None,
+            _ => return Ok(None),
+        };
+        if array.release.is_none() {
+            return Ok(None);
+        }
+        let shape = validate::shape(array, data_type, path)?;
+        // SAFETY: `shape` checked that `buffers` holds the layout's entries (two, or three for bytes).
+        let pointers = unsafe { raw_slice(array.buffers.cast::<*const u8>(), shape.n_buffers) };
+        let nulls = self.validity(pointers[0], &shape, &path.index("buffers", 0))?;
+        let (offset, length, extent) = (shape.offset, shape.length, shape.offset + shape.length);
+        let data_path = path.index("buffers", 1);
+        Ok(Some(match (data_type, offsets_width) {
+            (DataType::Boolean, _) => {
+                // SAFETY: per the caller the bitmap covers `extent` bits.
+                let bits = unsafe { self.buffer(pointers[1], extent.div_ceil(8), 1, &data_path)? };
+                build::boolean_array(bits, offset, length, nulls)
+            }
+            (_, Some(width)) => {
+                // SAFETY: per the caller the offsets buffer holds `extent + 1` offsets.
+                let (offsets, last) = unsafe { self.offsets(pointers[1], &shape, width, &data_path)? };
+                let values_path = path.index("buffers", 2);
+                // SAFETY: per the caller the values buffer covers the last offset.
+                let values = unsafe { self.buffer(pointers[2], last, 1, &values_path)? };
+                build::byte_array(data_type, offsets, values, offset, length, nulls, path)?
+            }
+            (_, None) => {
+                let len = byte_len(extent, layout::fixed_width(data_type).unwrap_or(0), &data_path)?;
+                // SAFETY: per the caller the buffer holds `extent` values.
+                let values = unsafe { self.buffer(pointers[1], len, layout::data_alignment(data_type), &data_path)? };
+                build::primitive_array(data_type, values, offset, length, nulls, path)?
+            }
+        }))
     }
 
     /// Checks `array`'s own node and reads into `parts` its buffers and (as typed arrays) its children.
@@ -141,12 +189,9 @@ impl Importer<'_> {
                     continue;
                 }
                 Slot::Offsets(width) => {
-                    let count = if extent == 0 && pointer.is_null() { 0 } else { extent + 1 };
-                    let len = byte_len(count, width, &buffer_path)?;
                     // SAFETY: per the caller the offsets buffer holds `extent + 1` offsets.
-                    let buffer = unsafe { self.buffer(pointer, len, width, &buffer_path)? };
-                    let buffer = if count == 0 { zero_offsets(width) } else { buffer };
-                    last_offset = validate::offsets(&buffer, width, shape.offset, shape.length, self.level, &buffer_path)?;
+                    let (buffer, last) = unsafe { self.offsets(pointer, &shape, width, &buffer_path)? };
+                    last_offset = last;
                     buffers.push(buffer);
                 }
                 Slot::Values => {
@@ -204,22 +249,22 @@ impl Importer<'_> {
         Ok(())
     }
 
-    /// A primitive array (the layout of most columns): its validity bitmap and values, without the
-    /// general path's loop over the layout.
+    /// The node's offsets buffer of `width`-byte offsets (a zero stands in for the NULL buffer an empty
+    /// array may have), and its last offset: how many bytes or child elements the node spans.
     ///
     /// # Safety
-    /// As [`import_array`], for `array`.
-    unsafe fn primitive(&self, array: &ArrowArray, data_type: &DataType, path: &Path<'_>) -> Result<ArrayRef> {
-        let shape = validate::shape(array, data_type, path)?;
-        // SAFETY: `shape` checked that `buffers` holds the layout's two entries.
-        let [validity, values] = unsafe { *array.buffers.cast::<[*const u8; 2]>() };
-        let nulls = self.validity(validity, &shape, &path.index("buffers", 0))?;
-        let width = layout::fixed_width(data_type).unwrap_or(0);
-        let values_path = path.index("buffers", 1);
-        let len = byte_len(shape.offset + shape.length, width, &values_path)?;
-        // SAFETY: per the caller the buffer holds `offset + length` values.
-        let values = unsafe { self.buffer(values, len, layout::data_alignment(data_type), &values_path)? };
-        build::primitive_array(data_type, values, shape.offset, shape.length, nulls, path)
+    /// `pointer` is NULL or holds `offset + length + 1` offsets of the node described by `shape`, valid
+    /// as [`import_array`] says.
+    unsafe fn offsets(&self, pointer: *const u8, shape: &validate::Shape, width: usize, path: &Path<'_>) -> Result<(Buffer, usize)> {
+        let extent = shape.offset + shape.length;
+        let buffer = if extent == 0 && pointer.is_null() {
+            zero_offsets(width)
+        } else {
+            // SAFETY: per the caller.
+            unsafe { self.buffer(pointer, byte_len(extent + 1, width, path)?, width, path)? }
+        };
+        let last = validate::offsets(&buffer, width, shape.offset, shape.length, self.level, path)?;
+        Ok((buffer, last))
     }
 
     /// The validity bitmap, or `None` when the array has no nulls.
