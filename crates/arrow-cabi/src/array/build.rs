@@ -27,6 +27,10 @@ use crate::error::{Path, Result};
 /// A node's buffers after the validity bitmap; inline up to three, the most any layout but views has.
 pub(crate) type Buffers = SmallVec<[Buffer; 3]>;
 
+/// A node's children; inline up to two, so lists, maps, dictionaries and run-end-encoded arrays need
+/// no vector of their own.
+pub(crate) type Children = SmallVec<[ArrayRef; 2]>;
+
 /// The checked parts of one imported node.
 pub(crate) struct Parts<'a> {
     pub data_type: &'a DataType,
@@ -35,14 +39,16 @@ pub(crate) struct Parts<'a> {
     pub nulls: Option<NullBuffer>,
     /// The buffers after the validity bitmap, in C order (for views: the views, then the data buffers).
     pub buffers: Buffers,
-    /// The children, then (for a dictionary) the values.
-    pub children: Vec<ArrayRef>,
+    /// The children, then (for a dictionary) the values; a map's entries are in `entries` instead.
+    pub children: Children,
+    /// A map's entries, which `MapArray` takes by value (so not behind an `Arc`).
+    pub entries: Option<StructArray>,
 }
 
 impl<'a> Parts<'a> {
     /// Empty parts of a node of `data_type`, for the importer to fill.
     pub(crate) fn new(data_type: &'a DataType) -> Self {
-        Parts { data_type, length: 0, offset: 0, nulls: None, buffers: Buffers::new(), children: Vec::new() }
+        Parts { data_type, length: 0, offset: 0, nulls: None, buffers: Buffers::new(), children: Children::new(), entries: None }
     }
 
     /// Buffer `index` (after validity) as `len` elements of `T` from the node's offset on.
@@ -104,7 +110,7 @@ impl<'p> Checks<'p> {
     fn aligned_children(&self, parts: &mut Parts<'_>, fields: Option<&Fields>) -> Result<Vec<ArrayRef>> {
         let (offset, length) = (parts.offset, parts.length);
         let extent = offset + length;
-        let mut children = std::mem::take(&mut parts.children);
+        let mut children = std::mem::take(&mut parts.children).into_vec();
         for (index, child) in children.iter_mut().enumerate() {
             let len = child.len();
             self.require(len >= extent, Some(index), || format!("{len} elements, but the parent spans {extent}"))?;
@@ -171,16 +177,13 @@ pub(crate) fn build(parts: &mut Parts<'_>, level: Level, path: &Path<'_>) -> Res
             Arc::new(unsafe { FixedSizeListArray::new_unchecked(field.clone(), *size, values, parts.nulls.take(), parts.length) })
         }
         DataType::Struct(fields) => {
-            let children = struct_children(fields, parts, &checks)?;
-            // SAFETY: every child holds `length` elements once aligned (checked); each child's type is its
-            // field's, since the importer built it from that field.
-            Arc::new(unsafe { StructArray::new_unchecked_with_length(fields.clone(), children, parts.nulls.take(), parts.length) })
+            Arc::new(struct_array(fields, parts, level, path)?)
         }
         DataType::Union(fields, UnionMode::Dense) => {
             let (type_ids, offsets) = (parts.scalars(0, parts.length), parts.scalars(1, parts.length));
             // SAFETY: the buffers hold `length` type ids and offsets from the node's offset on; that ids
             // and offsets are in range is the producer's promise, which `Full` checks.
-            Arc::new(unsafe { UnionArray::new_unchecked(fields.clone(), type_ids, Some(offsets), std::mem::take(&mut parts.children)) })
+            Arc::new(unsafe { UnionArray::new_unchecked(fields.clone(), type_ids, Some(offsets), std::mem::take(&mut parts.children).into_vec()) })
         }
         DataType::Union(fields, UnionMode::Sparse) => {
             let children = checks.aligned_children(parts, None)?;
@@ -213,6 +216,15 @@ pub(crate) fn columns(parts: &mut Parts<'_>, level: Level, path: &Path<'_>) -> R
     }
     let checks = Checks::at(level, path);
     struct_children(fields, parts, &checks)
+}
+
+/// The struct array of `parts`, a node of struct type `fields`, checked from [`Validation::Minimal`]
+/// up.
+pub(crate) fn struct_array(fields: &Fields, parts: &mut Parts<'_>, level: Level, path: &Path<'_>) -> Result<StructArray> {
+    let children = struct_children(fields, parts, &Checks::at(level, path))?;
+    // SAFETY: every child holds `length` elements once aligned (checked); each child's type is its
+    // field's, since the importer built it from that field.
+    Ok(unsafe { StructArray::new_unchecked_with_length(fields.clone(), children, parts.nulls.take(), parts.length) })
 }
 
 /// A struct's children, checked and aligned as [`Checks::aligned_children`] says; the null checks
@@ -314,7 +326,7 @@ fn list<O: OffsetSizeTrait>(field: &FieldRef, parts: &mut Parts<'_>, checks: &Ch
 
 fn map(field: &FieldRef, sorted: bool, parts: &mut Parts<'_>, checks: &Checks<'_>) -> Result<ArrayRef> {
     let offsets = parts.offsets::<i32>();
-    let Some(entries) = parts.children[0].as_any().downcast_ref::<StructArray>().cloned() else {
+    let Some(entries) = parts.entries.take() else {
         return Err(checks.path.index("children", 0).invalid("a map's entries must be a struct"));
     };
     last_offset_within(&offsets, entries.len(), checks)?;

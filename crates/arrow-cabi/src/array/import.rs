@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use arrow_buffer::{BooleanBuffer, Buffer, MutableBuffer, NullBuffer};
 use arrow_cabi_sys::ArrowArray;
-use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::{DataType, SchemaRef};
+use arrow_array::{ArrayRef, RecordBatch, StructArray};
+use arrow_schema::{DataType, Fields, SchemaRef};
 
 use super::build::{self, build, Buffers, Parts};
 use super::full;
@@ -236,6 +236,11 @@ impl Importer<'_> {
             }
             // SAFETY: non-NULL, and valid per the caller.
             let child = unsafe { &*child };
+            if let (DataType::Map(..), DataType::Struct(fields)) = (data_type, child_field.data_type()) {
+                // SAFETY: forwarded from the caller.
+                parts.entries = Some(unsafe { self.entries(child, fields, &child_path, depth + 1)? });
+                continue;
+            }
             // SAFETY: forwarded from the caller.
             children.push(unsafe { self.node(child, child_field.data_type(), &child_path, depth + 1)? });
         }
@@ -265,6 +270,23 @@ impl Importer<'_> {
         };
         let last = validate::offsets(&buffer, width, shape.offset, shape.length, self.level, path)?;
         Ok((buffer, last))
+    }
+
+    /// A map's entries: a struct array of `fields`, as [`node`](Self::node) imports any struct but not
+    /// behind an `Arc`, since the map takes them by value.
+    ///
+    /// # Safety
+    /// As [`import_array`], for `array` and everything below it.
+    unsafe fn entries(&self, array: &ArrowArray, fields: &Fields, path: &Path<'_>, depth: usize) -> Result<StructArray> {
+        let data_type = DataType::Struct(fields.clone());
+        let mut parts = Parts::new(&data_type);
+        // SAFETY: forwarded from the caller.
+        unsafe { self.read(array, &mut parts, path, depth)? };
+        let entries = build::struct_array(fields, &mut parts, self.level, path)?;
+        if self.level == Level::Checked(Validation::Full) {
+            full::validate(&entries).map_err(|e| path.invalid(e))?;
+        }
+        Ok(entries)
     }
 
     /// The validity bitmap, or `None` when the array has no nulls.
