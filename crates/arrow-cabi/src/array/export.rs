@@ -184,12 +184,13 @@ impl<'a> Node<'a> {
     fn of_array(array: &'a dyn Array) -> Self {
         let slots = layout::layout(array.data_type()).buffers;
         let validity = slots.first() == Some(&Slot::Validity);
+        let nulls = array.nulls();
         let mut node = Node {
             length: array.len(),
             offset: 0,
-            null_count: array.null_count(),
+            null_count: nulls.map_or(0, NullBuffer::null_count),
             validity,
-            nulls: array.nulls(),
+            nulls,
             data: [ptr::null(); 2],
             n_data: slots.len() - usize::from(validity),
             variadic: None,
@@ -295,7 +296,7 @@ impl<'a> Node<'a> {
 }
 
 /// How many nodes, buffer pointers and child pointers an export writes.
-#[derive(Default)]
+#[derive(Default, Clone, Copy)]
 struct Counts {
     nodes: usize,
     pointers: usize,
@@ -310,18 +311,15 @@ struct Offsets {
 }
 
 impl Counts {
-    /// Counts `item` and everything below it.
+    /// Counts `item` and everything below it: from the data type alone where it can, otherwise from
+    /// the arrays.
     fn add(&mut self, item: Item<'_>) {
         if let Item::Array(array) = item {
-            // A leaf's pointers are its layout's buffers; only other nodes need reading.
-            let data_type = array.data_type();
-            let layout = layout::layout(data_type);
-            let leaf = !layout.variadic && layout::child_count(data_type) == 0 && !matches!(data_type, DataType::Dictionary(..));
-            if leaf {
-                self.nodes += 1;
-                self.pointers += layout.buffers.len();
+            let before = *self;
+            if self.add_type(array.data_type()) {
                 return;
             }
+            *self = before;
         }
         let node = Node::of(item);
         self.nodes += 1;
@@ -333,6 +331,29 @@ impl Counts {
         }
         if let Some(dictionary) = node.dictionary {
             self.add(Item::Array(dictionary));
+        }
+    }
+
+    /// Counts any array of `data_type` from the layout table alone; false (with the counts partly
+    /// added) when a view type, whose number of buffers depends on the array, is at or below it.
+    fn add_type(&mut self, data_type: &DataType) -> bool {
+        let layout = layout::layout(data_type);
+        if layout.variadic {
+            return false;
+        }
+        let children = layout::child_count(data_type);
+        self.nodes += 1;
+        self.pointers += layout.buffers.len();
+        self.children += children;
+        for index in 0..children {
+            match layout::child_field(data_type, index) {
+                Some(field) if self.add_type(field.data_type()) => {}
+                _ => return false,
+            }
+        }
+        match data_type {
+            DataType::Dictionary(_, values) => self.add_type(values),
+            _ => true,
         }
     }
 
@@ -382,7 +403,8 @@ impl Writer<'_> {
     fn add(&mut self, item: Item<'_>) -> *mut ArrowArray {
         let node = Node::of(item);
         let at = self.nodes.claim(1);
-        let buffers = self.pointers.claim(node.n_buffers());
+        let n_buffers = node.n_buffers();
+        let buffers = self.pointers.claim(n_buffers);
         let mut next = buffers;
         let mut push = |pointer: *const u8| {
             // SAFETY: `claim` reserved `n_buffers` slots from `buffers`; exactly that many are pushed.
@@ -413,7 +435,7 @@ impl Writer<'_> {
             length: node.length as i64,
             null_count: node.null_count as i64,
             offset: node.offset as i64,
-            n_buffers: node.n_buffers() as i64,
+            n_buffers: n_buffers as i64,
             n_children: n_children as i64,
             buffers: buffers.cast(),
             children,

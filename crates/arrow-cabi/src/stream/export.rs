@@ -49,7 +49,12 @@ impl<I: Iterator<Item = Result<RecordBatch, ArrowError>> + Send> Source for Batc
 }
 
 /// Whether the batch's columns have the declared schema's types (names and metadata may differ).
+/// A batch that carries the declared schema itself fits without a look at its columns, since a
+/// record batch's columns always have its schema's types.
 fn fits(schema: &SchemaRef, batch: &RecordBatch) -> bool {
+    if std::sync::Arc::ptr_eq(schema, batch.schema_ref()) {
+        return true;
+    }
     let (declared, columns) = (schema.fields(), batch.columns());
     declared.len() == columns.len()
         && declared.iter().zip(columns).all(|(field, column)| field.data_type() == column.data_type())
