@@ -67,7 +67,7 @@ fn main() {
                 let inputs: Vec<_> = (0..iters).map(|_| export_ours(&batch)).collect();
                 let mut outputs = Vec::with_capacity(iters);
                 for array in inputs {
-                    outputs.push(import_ours(array, &schema, &data_type, level));
+                    outputs.push(import_ours(array, &schema, level));
                 }
                 sink += black_box(outputs).len();
             } else if op == "full" {

@@ -7,8 +7,6 @@
 
 use std::sync::Arc;
 
-use arrow_array::cast::AsArray;
-
 use arrow_array::builder::{Int64Builder, ListBuilder, MapBuilder, StringBuilder, StringDictionaryBuilder};
 use arrow_array::types::Int32Type;
 use arrow_array::{
@@ -179,12 +177,13 @@ pub fn assert_zero_copy(library: &str, original: &RecordBatch, imported: &[Recor
 }
 
 // ---------------------------------------------------------------------------------------------------
-// (b) export alone: batch -> StructArray -> ArrayData -> FFI_ArrowArray, then release.
+// (b) export alone: each library's way to export a record batch, then release. arrow-cabi exports the
+// batch itself, as its stream exporter does; arrow-rs has only `RecordBatch -> StructArray ->
+// ArrayData -> FFI_ArrowArray`, as its stream exporter does.
 
 /// arrow-cabi export of one batch, released by the drop at the end.
 pub fn export_ours(batch: &RecordBatch) -> arrow_cabi::ffi::FFI_ArrowArray {
-    // By value, as the stream exporter does (arrow-rs has only the by-reference `new`).
-    arrow_cabi::ffi::FFI_ArrowArray::from_data(batch_data(batch))
+    arrow_cabi::ffi::FFI_ArrowArray::from_batch(batch.clone())
 }
 
 /// arrow-rs export of one batch.
@@ -199,13 +198,9 @@ pub fn export_arrow_rs(batch: &RecordBatch) -> arrow::ffi::FFI_ArrowArray {
 pub fn import_ours(
     array: arrow_cabi::ffi::FFI_ArrowArray,
     schema: &SchemaRef,
-    data_type: &DataType,
     validation: arrow_cabi::Validation,
 ) -> RecordBatch {
-    let array = arrow_cabi::array::import_array_as(array, data_type, validation).expect("import");
-    let columns = array.as_struct().columns().to_vec();
-    let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(array.len()));
-    RecordBatch::try_new_with_options(schema.clone(), columns, &options).expect("batch")
+    arrow_cabi::array::import_batch(array, schema, validation).expect("import")
 }
 
 /// arrow-rs import of one exported batch, as its stream reader does it.

@@ -54,7 +54,7 @@ impl<'a> Parts<'a> {
     /// Buffer `index` (after validity) as `len` elements of `T` from the node's offset on.
     /// The importer sized every buffer for `offset + length` elements (or one more, for offsets).
     fn scalars<T: ArrowNativeType>(&self, index: usize, len: usize) -> ScalarBuffer<T> {
-        ScalarBuffer::new(self.buffers[index].clone(), self.offset, len)
+        scalars(self.buffers[index].clone(), self.offset, len)
     }
 
     fn offsets<O: OffsetSizeTrait>(&self) -> OffsetBuffer<O> {
@@ -63,6 +63,16 @@ impl<'a> Parts<'a> {
         unsafe { OffsetBuffer::new_unchecked(self.scalars(0, self.length + 1)) }
     }
 
+}
+
+/// `len` values of `T` from element `offset` of `buffer` on; without slicing (two atomic operations)
+/// when the buffer is exactly that, as an unsliced array's is.
+fn scalars<T: ArrowNativeType>(buffer: Buffer, offset: usize, len: usize) -> ScalarBuffer<T> {
+    if offset == 0 && buffer.len() == len * std::mem::size_of::<T>() {
+        ScalarBuffer::from(buffer)
+    } else {
+        ScalarBuffer::new(buffer, offset, len)
+    }
 }
 
 /// The O(1) conditions a node's constructor relies on, checked from [`Validation::Minimal`] up.
@@ -261,9 +271,17 @@ fn primitive<T: ArrowPrimitiveType>(
     length: usize,
     nulls: Option<NullBuffer>,
 ) -> ArrayRef {
-    let array = PrimitiveArray::<T>::new(ScalarBuffer::new(values, offset, length), nulls);
-    // Only parameterized types (time zones, decimal precisions) differ from the native type's default.
-    Arc::new(if *data_type == T::DATA_TYPE { array } else { array.with_data_type(data_type.clone()) })
+    let array = PrimitiveArray::<T>::new(scalars(values, offset, length), nulls);
+    // Only a time zone or a decimal's precision and scale can differ from the native type's default.
+    let parameterized = matches!(
+        data_type,
+        DataType::Timestamp(_, Some(_))
+            | DataType::Decimal32(..)
+            | DataType::Decimal64(..)
+            | DataType::Decimal128(..)
+            | DataType::Decimal256(..)
+    );
+    Arc::new(if parameterized { array.with_data_type(data_type.clone()) } else { array })
 }
 
 /// The boolean array over `length` bits of `bits` from bit `offset` on.
@@ -289,7 +307,7 @@ pub(crate) fn byte_array(
         // SAFETY: the importer checked the first and last offset (non-negative, in order) from
         // `Validation::Minimal` up, and sized the values buffer to the last offset; UTF-8 and the
         // middle offsets are the producer's promise, which `Full` checks.
-        let offsets = unsafe { OffsetBuffer::new_unchecked(ScalarBuffer::new(offsets, offset, length + 1)) };
+        let offsets = unsafe { OffsetBuffer::new_unchecked(scalars(offsets, offset, length + 1)) };
         // SAFETY: as above.
         Arc::new(unsafe { GenericByteArray::<T>::new_unchecked(offsets, values, nulls) })
     }
