@@ -3,7 +3,8 @@
 #   1. builds the criterion bench and the instruction-count example (cargo profile `bench`);
 #   2. runs the criterion bench `crossing` (arrow-cabi and arrow-rs's ffi side by side, a few minutes);
 #   3. counts instructions with callgrind for each case: (count at N iterations - count at 0) / N;
-#   4. writes the report and the chart with scripts/bench_report.py.
+#   4. runs tests/memory_flat.rs for its allocator figures;
+#   5. writes the report and the chart with scripts/bench_report.py.
 #
 # Usage: scripts/bench.sh            (from anywhere; the whole run)
 #   SKIP_CRITERION=1 scripts/bench.sh  reuse target/criterion from an earlier run
@@ -68,7 +69,12 @@ if [ -z "${SKIP_CALLGRIND:-}" ]; then
     mv "$tsv.new" "$tsv"
 fi
 
+echo "== memory" >&2
+memory="benchmarks/memory.txt"
+cargo test --profile bench -p arrow-cabi --test memory_flat -- --nocapture --test-threads=1 2>&1 \
+    | grep '^Figures' >"$memory"
+
 echo "== report" >&2
 "$python" scripts/bench_report.py --criterion "$target/criterion" --instructions "$tsv" \
-    --out BENCHMARKS.md --chart benchmarks/cost-per-column.png
+    --memory "$memory" --out BENCHMARKS.md --chart benchmarks/cost-per-column.png
 echo "wrote BENCHMARKS.md and benchmarks/cost-per-column.png" >&2
