@@ -62,7 +62,6 @@ impl<'a> Parts<'a> {
         // `Validation::Minimal` up; the middle ones are the producer's promise, which `Full` checks.
         unsafe { OffsetBuffer::new_unchecked(self.scalars(0, self.length + 1)) }
     }
-
 }
 
 /// `len` values of `T` from element `offset` of `buffer` on; without slicing (two atomic operations)

@@ -151,6 +151,7 @@ impl<'a> Children<'a> {
     }
 }
 
+/// The fields of a union array's type, in the order of its C children.
 fn union_fields(union: &UnionArray) -> &arrow_schema::UnionFields {
     match union.data_type() {
         DataType::Union(fields, _) => fields,
