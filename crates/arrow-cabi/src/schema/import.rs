@@ -10,7 +10,8 @@ use std::sync::Arc;
 use arrow_cabi_sys::{
     ArrowSchema, ARROW_FLAG_DICTIONARY_ORDERED, ARROW_FLAG_MAP_KEYS_SORTED, ARROW_FLAG_NULLABLE,
 };
-use arrow_schema::{DataType, Field, Fields, Metadata, Schema, UnionFields};
+use arrow_schema::{DataType, Field, FieldRef, Fields, Metadata, Schema, UnionFields};
+use smallvec::SmallVec;
 
 use crate::error::{Path, Result};
 use crate::format::{self, Format};
@@ -49,7 +50,8 @@ pub(crate) unsafe fn import_schema(schema: &ArrowSchema) -> Result<Schema> {
 /// Walks a schema tree, remembering the nodes above the current one to refuse cycles.
 #[derive(Default)]
 struct Importer {
-    ancestors: Vec<*const ArrowSchema>,
+    /// The nodes above the current one, for the cycle check; inline for the depths real schemas have.
+    ancestors: SmallVec<[*const ArrowSchema; 16]>,
 }
 
 impl Importer {
@@ -124,14 +126,14 @@ impl Importer {
         if flags & ARROW_FLAG_MAP_KEYS_SORTED != 0 && !matches!(data_type, DataType::Map(..)) {
             return Err(path.field("flags").invalid("MAP_KEYS_SORTED set on a field that is not a map"));
         }
-        Ok(Field::new(name, data_type, flags & ARROW_FLAG_NULLABLE != 0)
-            .with_dict_is_ordered(flags & ARROW_FLAG_DICTIONARY_ORDERED != 0)
-            .with_metadata(metadata))
+        let field = Field::new(name, data_type, flags & ARROW_FLAG_NULLABLE != 0)
+            .with_dict_is_ordered(flags & ARROW_FLAG_DICTIONARY_ORDERED != 0);
+        Ok(if metadata.is_empty() { field } else { field.with_metadata(metadata) })
     }
 
     /// # Safety
     /// As [`import_field`].
-    unsafe fn children(&mut self, schema: &ArrowSchema, path: &Path<'_>) -> Result<Vec<Field>> {
+    unsafe fn children(&mut self, schema: &ArrowSchema, path: &Path<'_>) -> Result<Vec<FieldRef>> {
         let count = usize::try_from(schema.n_children)
             .map_err(|_| path.field("n_children").invalid(format!("negative: {}", schema.n_children)))?;
         if count == 0 {
@@ -149,15 +151,15 @@ impl Importer {
                 return Err(child_path.invalid("NULL child pointer"));
             }
             // SAFETY: non-NULL, and valid per the caller.
-            fields.push(unsafe { self.field(&*child, &child_path)? });
+            fields.push(Arc::new(unsafe { self.field(&*child, &child_path)? }));
         }
         Ok(fields)
     }
 }
 
 /// Builds the data type a format string and its children describe; checks the children fit.
-fn build(format: Format, children: Vec<Field>, flags: i64, path: &Path<'_>) -> Result<DataType> {
-    let one = |children| exactly::<1>(children, path).map(|[child]| Arc::new(child));
+fn build(format: Format, children: Vec<FieldRef>, flags: i64, path: &Path<'_>) -> Result<DataType> {
+    let one = |children| exactly::<1>(children, path).map(|[child]| child);
     Ok(match format {
         Format::Leaf(data_type) => {
             exactly::<0>(children, path)?;
@@ -199,14 +201,14 @@ fn build(format: Format, children: Vec<Field>, flags: i64, path: &Path<'_>) -> R
                     run_ends.data_type()
                 )));
             }
-            DataType::RunEndEncoded(Arc::new(run_ends), Arc::new(values))
+            DataType::RunEndEncoded(run_ends, values)
         }
     })
 }
 
 /// The children as an array of exactly `N`, or an error naming the count the format needs.
-fn exactly<const N: usize>(children: Vec<Field>, path: &Path<'_>) -> Result<[Field; N]> {
-    <[Field; N]>::try_from(children).map_err(|children| {
+fn exactly<const N: usize>(children: Vec<FieldRef>, path: &Path<'_>) -> Result<[FieldRef; N]> {
+    <[FieldRef; N]>::try_from(children).map_err(|children| {
         path.field("n_children")
             .invalid(format!("{} children, but this format needs {N}", children.len()))
     })
