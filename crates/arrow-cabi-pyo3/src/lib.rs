@@ -37,7 +37,7 @@ use std::fmt::Display;
 use std::sync::Arc;
 
 use arrow_array::{
-    Array, ArrayRef, RecordBatch, RecordBatchIterator, RecordBatchOptions, RecordBatchReader,
+    ArrayRef, RecordBatch, RecordBatchIterator, RecordBatchOptions, RecordBatchReader,
     StructArray,
 };
 use arrow_cabi::array::import_array_data;
@@ -303,7 +303,7 @@ pub fn batch_to_capsules<'py>(
         })?,
     };
     let schema = FFI_ArrowSchema::try_from(batch.schema_ref().as_ref()).map_err(to_py_err)?;
-    let array = FFI_ArrowArray::new(&StructArray::from(batch).to_data());
+    let array = FFI_ArrowArray::from_batch(batch);
     let schema = new_capsule(py, schema)?;
     let array = new_capsule(py, array)?;
     PyTuple::new(py, [schema.into_any(), array.into_any()])
