@@ -58,10 +58,16 @@ impl<'a> Parts<'a> {
     }
 
     fn offsets<O: OffsetSizeTrait>(&self) -> OffsetBuffer<O> {
-        // SAFETY: the importer checked the first and last offset (non-negative, in order) from
-        // `Validation::Minimal` up; the middle ones are the producer's promise, which `Full` checks.
-        unsafe { OffsetBuffer::new_unchecked(self.scalars(0, self.length + 1)) }
+        checked_offsets(self.buffers[0].clone(), self.offset, self.length)
     }
+}
+
+/// The `length + 1` offsets from element `offset` of `buffer` on, whose first and last the importer
+/// checked.
+fn checked_offsets<O: OffsetSizeTrait>(buffer: Buffer, offset: usize, length: usize) -> OffsetBuffer<O> {
+    // SAFETY: the importer checked the first and last offset (non-negative, in order) from
+    // `Validation::Minimal` up; the middle ones are the producer's promise, which `Full` checks.
+    unsafe { OffsetBuffer::new_unchecked(scalars(buffer, offset, length + 1)) }
 }
 
 /// `len` values of `T` from element `offset` of `buffer` on; without slicing (two atomic operations)
@@ -151,17 +157,13 @@ macro_rules! run_array {
 }
 
 /// Builds the typed array of `parts`, checking (from [`Validation::Minimal`] up) what its constructor
-/// relies on.
+/// relies on. The leaf layouts (primitive, boolean, utf8 and binary) are not built here but by the
+/// importer's leaf path, from [`primitive_array`], [`boolean_array`] and [`byte_array`].
 pub(crate) fn build(parts: &mut Parts<'_>, level: Level, path: &Path<'_>) -> Result<ArrayRef> {
     let checks = Checks::at(level, path);
     let extent = parts.offset + parts.length;
     Ok(match parts.data_type {
         DataType::Null => Arc::new(NullArray::new(parts.length)),
-        DataType::Boolean => boolean_array(parts.buffers[0].clone(), parts.offset, parts.length, parts.nulls.take()),
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary => {
-            let (offsets, values) = (parts.buffers[0].clone(), parts.buffers[1].clone());
-            byte_array(parts.data_type, offsets, values, parts.offset, parts.length, parts.nulls.take(), path)?
-        }
         DataType::Utf8View => views::<StringViewType>(parts),
         DataType::BinaryView => views::<BinaryViewType>(parts),
         DataType::FixedSizeBinary(size) => {
@@ -207,9 +209,6 @@ pub(crate) fn build(parts: &mut Parts<'_>, level: Level, path: &Path<'_>) -> Res
             key.as_ref() => (dictionary_array, parts),
             other => return Err(path.invalid(format!("dictionary index of type {other}"))),
         },
-        other if other.is_primitive() => {
-            primitive_array(other, parts.buffers[0].clone(), parts.offset, parts.length, parts.nulls.take(), path)?
-        }
         other => return Err(path.invalid(format!("cannot import arrays of type {other}"))),
     })
 }
@@ -303,11 +302,10 @@ pub(crate) fn byte_array(
     where
         T::Offset: OffsetSizeTrait,
     {
-        // SAFETY: the importer checked the first and last offset (non-negative, in order) from
-        // `Validation::Minimal` up, and sized the values buffer to the last offset; UTF-8 and the
-        // middle offsets are the producer's promise, which `Full` checks.
-        let offsets = unsafe { OffsetBuffer::new_unchecked(scalars(offsets, offset, length + 1)) };
-        // SAFETY: as above.
+        let offsets = checked_offsets(offsets, offset, length);
+        // SAFETY: the offsets are checked as `checked_offsets` says, and the importer sized the values
+        // buffer to the last offset; UTF-8 and the middle offsets are the producer's promise, which
+        // `Full` checks.
         Arc::new(unsafe { GenericByteArray::<T>::new_unchecked(offsets, values, nulls) })
     }
     Ok(match data_type {

@@ -132,27 +132,26 @@ impl Importer<'_> {
         let shape = validate::shape(array, data_type, path)?;
         // SAFETY: `shape` checked that `buffers` holds the layout's entries (two, or three for bytes).
         let pointers = unsafe { raw_slice(array.buffers.cast::<*const u8>(), shape.n_buffers) };
-        let nulls = self.validity(pointers[0], &shape, &path.index("buffers", 0))?;
-        let (offset, length, extent) = (shape.offset, shape.length, shape.offset + shape.length);
+        let nulls = self.validity(pointers[0], data_type, &shape, &path.index("buffers", 0))?;
+        let (offset, length) = (shape.offset, shape.length);
         let data_path = path.index("buffers", 1);
         Ok(Some(match (data_type, offsets_width) {
             (DataType::Boolean, _) => {
-                // SAFETY: per the caller the bitmap covers `extent` bits.
-                let bits = unsafe { self.buffer(pointers[1], extent.div_ceil(8), 1, &data_path)? };
+                // SAFETY: per the caller the bitmap holds what its slot spans.
+                let bits = unsafe { self.slot(Slot::Bits, pointers[1], data_type, &shape, 0, &data_path)? };
                 build::boolean_array(bits, offset, length, nulls)
             }
             (_, Some(width)) => {
                 // SAFETY: per the caller the offsets buffer holds `extent + 1` offsets.
-                let (offsets, last) = unsafe { self.offsets(pointers[1], &shape, width, &data_path)? };
+                let (offsets, last) = unsafe { self.offsets(pointers[1], data_type, &shape, width, &data_path)? };
                 let values_path = path.index("buffers", 2);
-                // SAFETY: per the caller the values buffer covers the last offset.
-                let values = unsafe { self.buffer(pointers[2], last, 1, &values_path)? };
+                // SAFETY: per the caller the values buffer holds what its slot spans (the last offset).
+                let values = unsafe { self.slot(Slot::Values, pointers[2], data_type, &shape, last, &values_path)? };
                 build::byte_array(data_type, offsets, values, offset, length, nulls, path)?
             }
             (_, None) => {
-                let len = byte_len(extent, layout::fixed_width(data_type).unwrap_or(0), &data_path)?;
-                // SAFETY: per the caller the buffer holds `extent` values.
-                let values = unsafe { self.buffer(pointers[1], len, layout::data_alignment(data_type), &data_path)? };
+                // SAFETY: per the caller the values buffer holds what its slot spans.
+                let values = unsafe { self.slot(Slot::Data, pointers[1], data_type, &shape, 0, &data_path)? };
                 build::primitive_array(data_type, values, offset, length, nulls, path)?
             }
         }))
@@ -175,7 +174,6 @@ impl Importer<'_> {
         // SAFETY: `shape` checked that `buffers` holds `n_buffers` entries.
         let pointers: &[*const c_void] = unsafe { raw_slice(array.buffers, shape.n_buffers) };
 
-        let extent = shape.offset + shape.length;
         parts.length = shape.length;
         parts.offset = shape.offset;
         let buffers = &mut parts.buffers;
@@ -185,37 +183,18 @@ impl Importer<'_> {
             let pointer = pointers[index].cast::<u8>();
             match *slot {
                 Slot::Validity => {
-                    parts.nulls = self.validity(pointer, &shape, &buffer_path)?;
+                    parts.nulls = self.validity(pointer, data_type, &shape, &buffer_path)?;
                     continue;
                 }
                 Slot::Offsets(width) => {
                     // SAFETY: per the caller the offsets buffer holds `extent + 1` offsets.
-                    let (buffer, last) = unsafe { self.offsets(pointer, &shape, width, &buffer_path)? };
+                    let (buffer, last) = unsafe { self.offsets(pointer, data_type, &shape, width, &buffer_path)? };
                     last_offset = last;
                     buffers.push(buffer);
                 }
-                Slot::Values => {
-                    // SAFETY: per the caller the values buffer covers the last offset.
-                    buffers.push(unsafe { self.buffer(pointer, last_offset, 1, &buffer_path)? });
-                }
-                Slot::Bits => {
-                    // SAFETY: per the caller the bitmap covers `extent` bits.
-                    buffers.push(unsafe { self.buffer(pointer, extent.div_ceil(8), 1, &buffer_path)? });
-                }
-                Slot::Fixed(width) => {
-                    let len = byte_len(extent, width, &buffer_path)?;
-                    // SAFETY: per the caller the buffer holds `extent` elements.
-                    buffers.push(unsafe { self.buffer(pointer, len, width.min(16), &buffer_path)? });
-                }
-                Slot::Data => {
-                    let element = match data_type {
-                        DataType::Dictionary(key, _) => key,
-                        other => other,
-                    };
-                    let width = layout::fixed_width(element).unwrap_or(0);
-                    let (len, align) = (byte_len(extent, width, &buffer_path)?, layout::data_alignment(element));
-                    // SAFETY: per the caller the buffer holds `extent` elements.
-                    buffers.push(unsafe { self.buffer(pointer, len, align, &buffer_path)? });
+                slot => {
+                    // SAFETY: per the caller the buffer holds what its slot spans.
+                    buffers.push(unsafe { self.slot(slot, pointer, data_type, &shape, last_offset, &buffer_path)? });
                 }
             }
         }
@@ -260,13 +239,19 @@ impl Importer<'_> {
     /// # Safety
     /// `pointer` is NULL or holds `offset + length + 1` offsets of the node described by `shape`, valid
     /// as [`import_array`] says.
-    unsafe fn offsets(&self, pointer: *const u8, shape: &validate::Shape, width: usize, path: &Path<'_>) -> Result<(Buffer, usize)> {
-        let extent = shape.offset + shape.length;
-        let buffer = if extent == 0 && pointer.is_null() {
+    unsafe fn offsets(
+        &self,
+        pointer: *const u8,
+        data_type: &DataType,
+        shape: &validate::Shape,
+        width: usize,
+        path: &Path<'_>,
+    ) -> Result<(Buffer, usize)> {
+        let buffer = if shape.offset + shape.length == 0 && pointer.is_null() {
             zero_offsets(width)
         } else {
             // SAFETY: per the caller.
-            unsafe { self.buffer(pointer, byte_len(extent + 1, width, path)?, width, path)? }
+            unsafe { self.slot(Slot::Offsets(width), pointer, data_type, shape, 0, path)? }
         };
         let last = validate::offsets(&buffer, width, shape.offset, shape.length, self.level, path)?;
         Ok((buffer, last))
@@ -289,8 +274,47 @@ impl Importer<'_> {
         Ok(entries)
     }
 
+    /// The buffer in `slot` of a node of `data_type`: as many bytes as the slot spans for the node's
+    /// extent (`last_offset` for the values of a byte array), at the alignment arrow-rs's typed arrays
+    /// need of it. The one place that sizes a foreign buffer from the layout table.
+    ///
+    /// # Safety
+    /// `pointer` is NULL or holds those bytes, valid as [`import_array`] says.
+    unsafe fn slot(
+        &self,
+        slot: Slot,
+        pointer: *const u8,
+        data_type: &DataType,
+        shape: &validate::Shape,
+        last_offset: usize,
+        path: &Path<'_>,
+    ) -> Result<Buffer> {
+        let extent = shape.offset + shape.length;
+        let (len, align) = match slot {
+            Slot::Validity | Slot::Bits => (extent.div_ceil(8), 1),
+            Slot::Offsets(width) => (byte_len(extent + 1, width, path)?, width),
+            Slot::Values => (last_offset, 1),
+            Slot::Fixed(width) => (byte_len(extent, width, path)?, width.min(16)),
+            Slot::Data => {
+                let element = match data_type {
+                    DataType::Dictionary(key, _) => key,
+                    other => other,
+                };
+                (byte_len(extent, layout::fixed_width(element).unwrap_or(0), path)?, layout::data_alignment(element))
+            }
+        };
+        // SAFETY: per the caller.
+        unsafe { self.buffer(pointer, len, align, path) }
+    }
+
     /// The validity bitmap, or `None` when the array has no nulls.
-    fn validity(&self, pointer: *const u8, shape: &validate::Shape, path: &Path<'_>) -> Result<Option<NullBuffer>> {
+    fn validity(
+        &self,
+        pointer: *const u8,
+        data_type: &DataType,
+        shape: &validate::Shape,
+        path: &Path<'_>,
+    ) -> Result<Option<NullBuffer>> {
         if shape.null_count == Some(0) {
             return Ok(None);
         }
@@ -300,9 +324,8 @@ impl Importer<'_> {
                 Some(count) => Err(path.invalid(format!("NULL validity bitmap, but null_count is {count}"))),
             };
         }
-        let extent = shape.offset + shape.length;
-        // SAFETY: per `import_array`'s caller the bitmap covers `extent` bits.
-        let bitmap = unsafe { self.buffer(pointer, extent.div_ceil(8), 1, path)? };
+        // SAFETY: per `import_array`'s caller the bitmap covers the node's extent.
+        let bitmap = unsafe { self.slot(Slot::Validity, pointer, data_type, shape, 0, path)? };
         let bits = BooleanBuffer::new(bitmap, shape.offset, shape.length);
         Ok(Some(match shape.null_count {
             // SAFETY: a producer-stated count is trusted at this level; full validation recounts.

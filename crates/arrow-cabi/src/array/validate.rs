@@ -52,35 +52,6 @@ pub(crate) struct Shape {
 /// Checks what can be checked of `array` without reading through its pointers: signs, counts against
 /// `data_type`'s layout, and that the pointer arrays it needs are non-NULL.
 pub(crate) fn shape(array: &ArrowArray, data_type: &DataType, path: &Path<'_>) -> Result<Shape> {
-    // The usual node passes every check at once; any other goes through them one by one, to be told
-    // what is wrong.
-    let layout = layout::layout(data_type);
-    let (buffers, children) = (layout.buffers.len() as i64, layout::child_count(data_type) as i64);
-    let usual = array.length >= 0
-        && array.offset >= 0
-        && array.length.checked_add(array.offset).is_some()
-        && (-1..=array.length).contains(&array.null_count)
-        && !layout.variadic
-        && array.n_buffers == buffers
-        && array.n_children == children
-        && (buffers == 0 || !array.buffers.is_null())
-        && (children == 0 || !array.children.is_null())
-        && array.dictionary.is_null() != matches!(data_type, DataType::Dictionary(..))
-        && (array.null_count <= 0 || !matches!(data_type, DataType::Union(..)));
-    if !usual {
-        return shape_checked(array, data_type, path);
-    }
-    Ok(Shape {
-        length: array.length as usize,
-        offset: array.offset as usize,
-        null_count: usize::try_from(array.null_count).ok(),
-        n_buffers: buffers as usize,
-        n_children: children as usize,
-    })
-}
-
-/// [`shape`], check by check.
-fn shape_checked(array: &ArrowArray, data_type: &DataType, path: &Path<'_>) -> Result<Shape> {
     let non_negative = |value: i64, name: &'static str| {
         usize::try_from(value).map_err(|_| path.field(name).invalid(format!("negative: {value}")))
     };
