@@ -17,7 +17,10 @@ use std::ptr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Int16Type, Int32Type, Int64Type, RunEndIndexType};
+use arrow_array::types::{
+    BinaryType, ByteArrayType, Int16Type, Int32Type, Int64Type, LargeBinaryType, LargeUtf8Type, RunEndIndexType,
+    Utf8Type,
+};
 use arrow_array::{downcast_primitive_array, Array, ArrayRef, RecordBatch, UnionArray};
 use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBuffer};
 use arrow_cabi_sys::ArrowArray;
@@ -46,11 +49,14 @@ struct Tree {
 }
 
 /// Exports `root`: one heap block for every node, however many (plus a buffer for each realigned
-/// bitmap and view array's sizes), and nothing per row or per byte.
-pub(crate) fn export_array(root: Root) -> ArrowArray {
-    let item = Item::of(&root);
-    let mut counts = Counts::default();
-    counts.add(item);
+/// bitmap and view array's sizes), and nothing per row or per byte. `counts` are the root's, if
+/// known from its type (a stream knows them from its schema); otherwise a first walk counts them.
+pub(crate) fn export_array(root: Root, counts: Option<Counts>) -> ArrowArray {
+    let counts = counts.unwrap_or_else(|| {
+        let mut counts = Counts::default();
+        counts.add(Item::of(&root));
+        counts
+    });
     let (block, at) = counts.layout().expect("the nodes of arrays in memory fit in memory");
     // SAFETY: the layout is never zero-sized (it starts with the header).
     let base = unsafe { alloc::alloc(block) };
@@ -94,6 +100,44 @@ impl<'a> Item<'a> {
             Root::Array(array) => Item::Array(array.as_ref()),
             Root::Batch(batch) => Item::Batch(batch),
         }
+    }
+}
+
+/// A node of the leaf layouts most columns have: primitive, boolean, and (large) utf8 and binary. A
+/// validity bitmap, then one or two buffers; no children, no dictionary.
+struct Leaf<'a> {
+    length: usize,
+    offset: usize,
+    null_count: usize,
+    nulls: Option<&'a NullBuffer>,
+    data: [*const u8; 2],
+    n_data: usize,
+}
+
+impl<'a> Leaf<'a> {
+    /// The leaf node of `array`, or `None` for another layout.
+    fn of(array: &'a dyn Array) -> Option<Self> {
+        fn bytes<T: ByteArrayType>(array: &dyn Array) -> ([*const u8; 2], usize) {
+            let array = array.as_bytes::<T>();
+            ([array.value_offsets().as_ptr().cast(), array.values().as_ptr()], 2)
+        }
+        let (offset, (data, n_data)) = match array.data_type() {
+            DataType::Boolean => {
+                let values = array.as_boolean().values();
+                (values.offset(), ([values.inner().as_ptr(), ptr::null()], 1))
+            }
+            DataType::Utf8 => (0, bytes::<Utf8Type>(array)),
+            DataType::LargeUtf8 => (0, bytes::<LargeUtf8Type>(array)),
+            DataType::Binary => (0, bytes::<BinaryType>(array)),
+            DataType::LargeBinary => (0, bytes::<LargeBinaryType>(array)),
+            _ => downcast_primitive_array!(
+                array => (0, ([array.values().inner().as_ptr(), ptr::null()], 1)),
+                _ => return None,
+            ),
+        };
+        let nulls = array.nulls();
+        let null_count = nulls.map_or(0, NullBuffer::null_count);
+        Some(Leaf { length: array.len(), offset, null_count, nulls, data, n_data })
     }
 }
 
@@ -183,6 +227,20 @@ impl<'a> Node<'a> {
     /// Reads the node of `array`; arrow-rs slices the buffers of every type but booleans and
     /// run-end-encoded arrays, so their C offset is 0.
     fn of_array(array: &'a dyn Array) -> Self {
+        if let Some(leaf) = Leaf::of(array) {
+            return Node {
+                length: leaf.length,
+                offset: leaf.offset,
+                null_count: leaf.null_count,
+                validity: true,
+                nulls: leaf.nulls,
+                data: leaf.data,
+                n_data: leaf.n_data,
+                variadic: None,
+                children: Children::NONE,
+                dictionary: None,
+            };
+        }
         let slots = layout::layout(array.data_type()).buffers;
         let validity = slots.first() == Some(&Slot::Validity);
         let nulls = array.nulls();
@@ -200,18 +258,8 @@ impl<'a> Node<'a> {
         };
         let two = |first: *const u8, second: *const u8| [first, second];
         let one = |first: *const u8| [first, ptr::null()];
-        node.data = downcast_primitive_array!(
-            array => one(array.values().inner().as_ptr()),
+        node.data = match array.data_type() {
             DataType::Null => [ptr::null(); 2],
-            DataType::Boolean => {
-                let values = array.as_boolean().values();
-                node.offset = values.offset();
-                one(values.inner().as_ptr())
-            }
-            DataType::Utf8 => two(array.as_string::<i32>().value_offsets().as_ptr().cast(), array.as_string::<i32>().values().as_ptr()),
-            DataType::LargeUtf8 => two(array.as_string::<i64>().value_offsets().as_ptr().cast(), array.as_string::<i64>().values().as_ptr()),
-            DataType::Binary => two(array.as_binary::<i32>().value_offsets().as_ptr().cast(), array.as_binary::<i32>().values().as_ptr()),
-            DataType::LargeBinary => two(array.as_binary::<i64>().value_offsets().as_ptr().cast(), array.as_binary::<i64>().values().as_ptr()),
             DataType::Utf8View => {
                 let array = array.as_string_view();
                 node.variadic = Some(array.data_buffers());
@@ -277,7 +325,7 @@ impl<'a> Node<'a> {
                 [ptr::null(); 2]
             }
             other => unreachable!("export of {other} arrays"),
-        );
+        };
         node
     }
 
@@ -297,8 +345,8 @@ impl<'a> Node<'a> {
 }
 
 /// How many nodes, buffer pointers and child pointers an export writes.
-#[derive(Default, Clone, Copy)]
-struct Counts {
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Counts {
     nodes: usize,
     pointers: usize,
     children: usize,
@@ -312,6 +360,13 @@ struct Offsets {
 }
 
 impl Counts {
+    /// The counts of every array of `data_type` (a record batch's is the struct of its fields), or
+    /// `None` for a type with views at or below it, whose counts depend on the array.
+    pub(crate) fn of_type(data_type: &DataType) -> Option<Counts> {
+        let mut counts = Counts::default();
+        counts.add_type(data_type).then_some(counts)
+    }
+
     /// Counts `item` and everything below it: from the data type alone where it can, otherwise from
     /// the arrays.
     fn add(&mut self, item: Item<'_>) {
@@ -402,6 +457,11 @@ struct Writer<'w> {
 impl Writer<'_> {
     /// Writes `item` and everything below it; returns its node.
     fn add(&mut self, item: Item<'_>) -> *mut ArrowArray {
+        if let Item::Array(array) = item {
+            if let Some(leaf) = Leaf::of(array) {
+                return self.add_leaf(leaf);
+            }
+        }
         let node = Node::of(item);
         let at = self.nodes.claim(1);
         let n_buffers = node.n_buffers();
@@ -446,6 +506,37 @@ impl Writer<'_> {
         };
         // SAFETY: `at` is a claimed slot of the nodes region.
         unsafe { at.write(array) };
+        at
+    }
+}
+
+impl Writer<'_> {
+    /// Writes a leaf node: [`add`](Self::add) without the children, dictionary and variadic buffers
+    /// a leaf does not have.
+    fn add_leaf(&mut self, leaf: Leaf<'_>) -> *mut ArrowArray {
+        let at = self.nodes.claim(1);
+        let n_buffers = 1 + leaf.n_data;
+        let buffers = self.pointers.claim(n_buffers);
+        let validity = validity(leaf.nulls, leaf.offset, self.made);
+        // SAFETY: `claim` reserved one node at `at` and `n_buffers` pointers from `buffers`.
+        unsafe {
+            buffers.write(validity.cast());
+            for (index, &pointer) in leaf.data[..leaf.n_data].iter().enumerate() {
+                buffers.add(1 + index).write(pointer.cast());
+            }
+            at.write(ArrowArray {
+                length: leaf.length as i64,
+                null_count: leaf.null_count as i64,
+                offset: leaf.offset as i64,
+                n_buffers: n_buffers as i64,
+                n_children: 0,
+                buffers: buffers.cast(),
+                children: ptr::null_mut(),
+                dictionary: ptr::null_mut(),
+                release: Some(release_array),
+                private_data: self.tree,
+            });
+        }
         at
     }
 }

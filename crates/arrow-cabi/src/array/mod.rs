@@ -14,6 +14,7 @@ use arrow_schema::{ArrowError, DataType, Field, SchemaRef};
 use crate::error::Result;
 use crate::schema::FFI_ArrowSchema;
 use validate::Level;
+pub(crate) use export::Counts as ExportCounts;
 pub use validate::Validation;
 
 /// An owned `ArrowArray`: released when dropped, unless it was moved out or is already released.
@@ -51,13 +52,19 @@ impl FFI_ArrowArray {
     /// the whole tree of nodes, whatever its size, and nothing per row or per byte (but a copy of a
     /// validity bitmap that starts at a bit the C offset cannot express, and the sizes buffer of views).
     pub fn from_array(array: ArrayRef) -> Self {
-        FFI_ArrowArray(export::export_array(export::Root::Array(array)))
+        FFI_ArrowArray(export::export_array(export::Root::Array(array), None))
     }
 
     /// Exports a record batch as the struct array the interface sends (no nulls, the columns as
     /// children), as [`from_array`](Self::from_array) does, in one heap block.
     pub fn from_batch(batch: RecordBatch) -> Self {
-        FFI_ArrowArray(export::export_array(export::Root::Batch(batch)))
+        FFI_ArrowArray(export::export_array(export::Root::Batch(batch), None))
+    }
+
+    /// As [`from_batch`](Self::from_batch), with the export's counts known beforehand (from the
+    /// stream's schema, whose types the batch's columns have).
+    pub(crate) fn from_batch_counted(batch: RecordBatch, counts: Option<ExportCounts>) -> Self {
+        FFI_ArrowArray(export::export_array(export::Root::Batch(batch), counts))
     }
 
     /// A released array, for a producer to fill through [`as_mut_ptr`](Self::as_mut_ptr). Free.

@@ -11,7 +11,7 @@ use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_cabi_sys::{ArrowArray, ArrowArrayStream, ArrowSchema};
 use arrow_schema::{ArrowError, DataType, FieldRef, SchemaRef};
 
-use crate::array::FFI_ArrowArray;
+use crate::array::{ExportCounts, FFI_ArrowArray};
 use crate::boundary;
 use crate::error::{Error, Result};
 use crate::schema::FFI_ArrowSchema;
@@ -26,8 +26,17 @@ pub(crate) trait Source: Send {
 
 /// Any iterator of batches with a schema (a `RecordBatchReader` is one) as a [`Source`] of struct arrays.
 pub(crate) struct Batches<I> {
-    pub schema: SchemaRef,
-    pub batches: I,
+    schema: SchemaRef,
+    batches: I,
+    /// What each export writes, known from the schema (unless it has views).
+    counts: Option<ExportCounts>,
+}
+
+impl<I> Batches<I> {
+    pub(crate) fn new(schema: SchemaRef, batches: I) -> Self {
+        let counts = ExportCounts::of_type(&DataType::Struct(schema.fields().clone()));
+        Batches { schema, batches, counts }
+    }
 }
 
 impl<I: Iterator<Item = Result<RecordBatch, ArrowError>> + Send> Source for Batches<I> {
@@ -37,7 +46,7 @@ impl<I: Iterator<Item = Result<RecordBatch, ArrowError>> + Send> Source for Batc
 
     fn next_array(&mut self) -> Option<Result<FFI_ArrowArray>> {
         Some(match self.batches.next()? {
-            Ok(batch) if fits(&self.schema, &batch) => Ok(FFI_ArrowArray::from_batch(batch)),
+            Ok(batch) if fits(&self.schema, &batch) => Ok(FFI_ArrowArray::from_batch_counted(batch, self.counts)),
             Ok(batch) => Err(Error::Arrow(ArrowError::SchemaError(format!(
                 "batch does not match the stream's schema: declared {}, got {}",
                 DataType::Struct(self.schema.fields().clone()),

@@ -27,7 +27,7 @@ impl FFI_ArrowArrayStream {
     /// Exports a record batch reader. Costs one allocation; each batch is exported zero-copy on `get_next`.
     pub fn new(reader: Box<dyn RecordBatchReader + Send>) -> Self {
         let schema = reader.schema();
-        FFI_ArrowArrayStream(export::export(Box::new(export::Batches { schema, batches: reader })))
+        FFI_ArrowArrayStream(export::export(Box::new(export::Batches::new(schema, reader))))
     }
 
     /// A released stream, for a producer to fill through [`as_mut_ptr`](Self::as_mut_ptr). Free.
@@ -103,7 +103,7 @@ where
     I: IntoIterator<Item = Result<RecordBatch, ArrowError>>,
     I::IntoIter: Send + 'static,
 {
-    let source = export::Batches { schema, batches: batches.into_iter() };
+    let source = export::Batches::new(schema, batches.into_iter());
     FFI_ArrowArrayStream(export::export(Box::new(source)))
 }
 
