@@ -7,17 +7,13 @@
 
 use std::sync::Arc;
 
-use arrow_array::types::{
-    BinaryViewType, ByteArrayType, ByteViewType, GenericBinaryType, GenericStringType, RunEndIndexType,
-    StringViewType,
-};
+use arrow_array::types::{BinaryViewType, ByteViewType, RunEndIndexType, StringViewType};
 use arrow_array::{
-    downcast_integer, downcast_primitive, downcast_run_end_index, Array, ArrayRef, ArrowPrimitiveType,
-    BooleanArray, DictionaryArray, FixedSizeBinaryArray, FixedSizeListArray, GenericByteArray,
-    GenericByteViewArray, GenericListArray, GenericListViewArray, MapArray, NullArray, OffsetSizeTrait,
-    PrimitiveArray, RunArray, StructArray, UnionArray,
+    downcast_integer, downcast_run_end_index, Array, ArrayRef, DictionaryArray, FixedSizeBinaryArray,
+    FixedSizeListArray, GenericByteViewArray, GenericListArray, GenericListViewArray, MapArray, NullArray,
+    OffsetSizeTrait, PrimitiveArray, RunArray, StructArray, UnionArray,
 };
-use arrow_buffer::{ArrowNativeType, BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, RunEndBuffer, ScalarBuffer};
+use arrow_buffer::{ArrowNativeType, Buffer, NullBuffer, OffsetBuffer, RunEndBuffer, ScalarBuffer};
 use arrow_schema::{DataType, FieldRef, Fields, UnionMode};
 use smallvec::SmallVec;
 
@@ -64,7 +60,7 @@ impl<'a> Parts<'a> {
 
 /// The `length + 1` offsets from element `offset` of `buffer` on, whose first and last the importer
 /// checked.
-fn checked_offsets<O: OffsetSizeTrait>(buffer: Buffer, offset: usize, length: usize) -> OffsetBuffer<O> {
+pub(crate) fn checked_offsets<O: OffsetSizeTrait>(buffer: Buffer, offset: usize, length: usize) -> OffsetBuffer<O> {
     // SAFETY: the importer checked the first and last offset (non-negative, in order) from
     // `Validation::Minimal` up; the middle ones are the producer's promise, which `Full` checks.
     unsafe { OffsetBuffer::new_unchecked(scalars(buffer, offset, length + 1)) }
@@ -72,7 +68,7 @@ fn checked_offsets<O: OffsetSizeTrait>(buffer: Buffer, offset: usize, length: us
 
 /// `len` values of `T` from element `offset` of `buffer` on; without slicing (two atomic operations)
 /// when the buffer is exactly that, as an unsliced array's is.
-fn scalars<T: ArrowNativeType>(buffer: Buffer, offset: usize, len: usize) -> ScalarBuffer<T> {
+pub(crate) fn scalars<T: ArrowNativeType>(buffer: Buffer, offset: usize, len: usize) -> ScalarBuffer<T> {
     if offset == 0 && buffer.len() == len * std::mem::size_of::<T>() {
         ScalarBuffer::from(buffer)
     } else {
@@ -81,7 +77,7 @@ fn scalars<T: ArrowNativeType>(buffer: Buffer, offset: usize, len: usize) -> Sca
 }
 
 /// The O(1) conditions a node's constructor relies on, checked from [`Validation::Minimal`] up.
-struct Checks<'p> {
+pub(crate) struct Checks<'p> {
     /// The bounds checks, from [`Validation::Minimal`] up.
     on: bool,
     /// The null-count checks, from [`Validation::Default`] up.
@@ -90,7 +86,7 @@ struct Checks<'p> {
 }
 
 impl<'p> Checks<'p> {
-    fn at(level: Level, path: &'p Path<'p>) -> Self {
+    pub(crate) fn at(level: Level, path: &'p Path<'p>) -> Self {
         Checks {
             on: level >= Level::Checked(Validation::Minimal),
             nulls: level >= Level::Checked(Validation::Default),
@@ -118,23 +114,31 @@ impl<'p> Checks<'p> {
         Err(self.path.index("children", index).invalid(format!("{count} nulls in {what}, which cannot hold nulls")))
     }
 
-    /// The children of a struct or sparse union, which the parent indexes one to one: each checked to
-    /// cover the parent's extent and cut to it where longer or where the parent has an offset; with
-    /// `fields` (a struct without nulls), each also checked to hold no nulls where its field forbids
-    /// them. One pass over the children.
+    /// Child `index` of a struct or sparse union, which the parent (`length` elements from `offset`
+    /// on) indexes one to one: checked to cover the parent's extent, and cut to it where longer or
+    /// where the parent has an offset; with `no_nulls` (a non-nullable field of a struct without
+    /// nulls), also checked to hold no nulls.
+    #[inline]
+    pub(crate) fn align(&self, child: &mut ArrayRef, index: usize, offset: usize, length: usize, no_nulls: bool) -> Result<()> {
+        let (len, extent) = (child.len(), offset + length);
+        self.require(len >= extent, Some(index), || format!("{len} elements, but the parent spans {extent}"))?;
+        if no_nulls {
+            self.no_nulls(child.as_ref(), index, "a non-nullable field")?;
+        }
+        if offset != 0 || len != length {
+            *child = child.slice(offset, length);
+        }
+        Ok(())
+    }
+
+    /// The children of a struct or sparse union, each [`align`](Self::align)ed; with `fields` (a
+    /// struct without nulls), the non-nullable ones also checked to hold no nulls.
     fn aligned_children(&self, parts: &mut Parts<'_>, fields: Option<&Fields>) -> Result<Vec<ArrayRef>> {
         let (offset, length) = (parts.offset, parts.length);
-        let extent = offset + length;
         let mut children = std::mem::take(&mut parts.children).into_vec();
         for (index, child) in children.iter_mut().enumerate() {
-            let len = child.len();
-            self.require(len >= extent, Some(index), || format!("{len} elements, but the parent spans {extent}"))?;
-            if fields.is_some_and(|fields| !fields[index].is_nullable()) {
-                self.no_nulls(child.as_ref(), index, "a non-nullable field")?;
-            }
-            if offset != 0 || len != length {
-                *child = child.slice(offset, length);
-            }
+            let no_nulls = fields.is_some_and(|fields| !fields[index].is_nullable());
+            self.align(child, index, offset, length, no_nulls)?;
         }
         Ok(children)
     }
@@ -158,7 +162,7 @@ macro_rules! run_array {
 
 /// Builds the typed array of `parts`, checking (from [`Validation::Minimal`] up) what its constructor
 /// relies on. The leaf layouts (primitive, boolean, utf8 and binary) are not built here but by the
-/// importer's leaf path, from [`primitive_array`], [`boolean_array`] and [`byte_array`].
+/// importer's leaf path (`leaf.rs`).
 pub(crate) fn build(parts: &mut Parts<'_>, level: Level, path: &Path<'_>) -> Result<ArrayRef> {
     let checks = Checks::at(level, path);
     let extent = parts.offset + parts.length;
@@ -213,19 +217,6 @@ pub(crate) fn build(parts: &mut Parts<'_>, level: Level, path: &Path<'_>) -> Res
     })
 }
 
-/// The columns of a record batch: the children of a struct node without nulls, checked as
-/// [`build`] checks a struct's, without building the struct array.
-pub(crate) fn columns(parts: &mut Parts<'_>, level: Level, path: &Path<'_>) -> Result<Vec<ArrayRef>> {
-    let DataType::Struct(fields) = parts.data_type else {
-        return Err(path.invalid(format!("a record batch must be a struct array, not {}", parts.data_type)));
-    };
-    if parts.nulls.is_some() {
-        return Err(path.field("null_count").invalid("a record batch's struct has nulls"));
-    }
-    let checks = Checks::at(level, path);
-    struct_children(fields, parts, &checks)
-}
-
 /// The struct array of `parts`, a node of struct type `fields`, checked from [`Validation::Minimal`]
 /// up.
 pub(crate) fn struct_array(fields: &Fields, parts: &mut Parts<'_>, level: Level, path: &Path<'_>) -> Result<StructArray> {
@@ -240,81 +231,6 @@ pub(crate) fn struct_array(fields: &Fields, parts: &mut Parts<'_>, level: Level,
 fn struct_children(fields: &Fields, parts: &mut Parts<'_>, checks: &Checks<'_>) -> Result<Vec<ArrayRef>> {
     let fields = parts.nulls.is_none().then_some(fields);
     checks.aligned_children(parts, fields)
-}
-
-/// The primitive array of `data_type` over `length` values of `values` from `offset` on.
-pub(crate) fn primitive_array(
-    data_type: &DataType,
-    values: Buffer,
-    offset: usize,
-    length: usize,
-    nulls: Option<NullBuffer>,
-    path: &Path<'_>,
-) -> Result<ArrayRef> {
-    macro_rules! typed {
-        ($t:ty) => {
-            primitive::<$t>(data_type, values, offset, length, nulls)
-        };
-    }
-    Ok(downcast_primitive! {
-        data_type => (typed),
-        other => return Err(path.invalid(format!("{other} is not a primitive type"))),
-    })
-}
-
-fn primitive<T: ArrowPrimitiveType>(
-    data_type: &DataType,
-    values: Buffer,
-    offset: usize,
-    length: usize,
-    nulls: Option<NullBuffer>,
-) -> ArrayRef {
-    let array = PrimitiveArray::<T>::new(scalars(values, offset, length), nulls);
-    // Only a time zone or a decimal's precision and scale can differ from the native type's default.
-    let parameterized = matches!(
-        data_type,
-        DataType::Timestamp(_, Some(_))
-            | DataType::Decimal32(..)
-            | DataType::Decimal64(..)
-            | DataType::Decimal128(..)
-            | DataType::Decimal256(..)
-    );
-    Arc::new(if parameterized { array.with_data_type(data_type.clone()) } else { array })
-}
-
-/// The boolean array over `length` bits of `bits` from bit `offset` on.
-pub(crate) fn boolean_array(bits: Buffer, offset: usize, length: usize, nulls: Option<NullBuffer>) -> ArrayRef {
-    Arc::new(BooleanArray::new(BooleanBuffer::new(bits, offset, length), nulls))
-}
-
-/// The (large) utf8 or binary array of `data_type`: `length` elements from `offset` on, whose offsets
-/// buffer the importer checked (first and last) and whose values buffer covers the last offset.
-pub(crate) fn byte_array(
-    data_type: &DataType,
-    offsets: Buffer,
-    values: Buffer,
-    offset: usize,
-    length: usize,
-    nulls: Option<NullBuffer>,
-    path: &Path<'_>,
-) -> Result<ArrayRef> {
-    fn typed<T: ByteArrayType>(offsets: Buffer, values: Buffer, offset: usize, length: usize, nulls: Option<NullBuffer>) -> ArrayRef
-    where
-        T::Offset: OffsetSizeTrait,
-    {
-        let offsets = checked_offsets(offsets, offset, length);
-        // SAFETY: the offsets are checked as `checked_offsets` says, and the importer sized the values
-        // buffer to the last offset; UTF-8 and the middle offsets are the producer's promise, which
-        // `Full` checks.
-        Arc::new(unsafe { GenericByteArray::<T>::new_unchecked(offsets, values, nulls) })
-    }
-    Ok(match data_type {
-        DataType::Utf8 => typed::<GenericStringType<i32>>(offsets, values, offset, length, nulls),
-        DataType::LargeUtf8 => typed::<GenericStringType<i64>>(offsets, values, offset, length, nulls),
-        DataType::Binary => typed::<GenericBinaryType<i32>>(offsets, values, offset, length, nulls),
-        DataType::LargeBinary => typed::<GenericBinaryType<i64>>(offsets, values, offset, length, nulls),
-        other => return Err(path.invalid(format!("{other} is not a utf8 or binary type"))),
-    })
 }
 
 fn views<T: ByteViewType + ?Sized>(parts: &mut Parts<'_>) -> ArrayRef {

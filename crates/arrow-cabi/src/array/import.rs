@@ -14,8 +14,9 @@ use arrow_cabi_sys::ArrowArray;
 use arrow_array::{ArrayRef, RecordBatch, StructArray};
 use arrow_schema::{DataType, Fields, SchemaRef};
 
-use super::build::{self, build, Buffers, Parts};
+use super::build::{self, build, Buffers, Checks, Parts};
 use super::full;
+use super::leaf::{Leaf, LeafParts, Values};
 use super::validate::{self, Level, Validation};
 use crate::error::{Path, Result};
 use crate::layout::{self, Buffer as Slot};
@@ -65,11 +66,8 @@ pub(crate) unsafe fn import_batch(array: ArrowArray, schema: &SchemaRef, data_ty
     let path = Path::root("array");
     let owner = Owner::take(array, &path)?;
     let importer = Importer { owner: &owner, level };
-    let mut parts = Parts::new(data_type);
     // SAFETY: as in `import_array`.
-    unsafe { importer.read(&owner.0, &mut parts, &path, 0)? };
-    let columns = build::columns(&mut parts, level, &path)?;
-    let rows = parts.length;
+    let (columns, rows) = unsafe { importer.batch(&owner.0, data_type, &path)? };
     // SAFETY: each column was built from its field's type and aligned to `rows` elements.
     Ok(unsafe { RecordBatch::new_unchecked(schema.clone(), columns, rows) })
 }
@@ -95,10 +93,11 @@ impl Importer<'_> {
     /// # Safety
     /// As [`import_array`], for `array` and everything below it.
     unsafe fn node(&self, array: &ArrowArray, data_type: &DataType, path: &Path<'_>, depth: usize) -> Result<ArrayRef> {
-        // SAFETY: forwarded from the caller.
-        let array = match unsafe { self.leaf(array, data_type, path)? } {
-            Some(leaf) => leaf,
-            None => {
+        let array = match Leaf::of(data_type) {
+            // A released array takes the general path, which reports it.
+            // SAFETY: forwarded from the caller.
+            Some(leaf) if array.release.is_some() => unsafe { self.leaf(array, data_type, leaf, path)? },
+            _ => {
                 let mut parts = Parts::new(data_type);
                 // SAFETY: forwarded from the caller.
                 unsafe { self.read(array, &mut parts, path, depth)? };
@@ -112,49 +111,64 @@ impl Importer<'_> {
         Ok(array)
     }
 
-    /// The leaf layouts most columns have (fixed-width primitives, booleans, and variable-size binary
-    /// and utf8), read without the general loop over the layout table; `None` for other types, and
-    /// for a released array (which the general path reports).
+    /// A node of one of the leaf layouts most columns have, read as `leaf` says rather than by the
+    /// general loop over the layout table.
     ///
     /// # Safety
-    /// As [`import_array`], for `array`.
-    unsafe fn leaf(&self, array: &ArrowArray, data_type: &DataType, path: &Path<'_>) -> Result<Option<ArrayRef>> {
-        let offsets_width = match data_type {
-            DataType::Utf8 | DataType::Binary => Some(4),
-            DataType::LargeUtf8 | DataType::LargeBinary => Some(8),
-            DataType::Boolean => None,
-            primitive if primitive.is_primitive() => None,
-            _ => return Ok(None),
-        };
-        if array.release.is_none() {
-            return Ok(None);
-        }
-        let shape = validate::shape(array, data_type, path)?;
-        // SAFETY: `shape` checked that `buffers` holds the layout's entries (two, or three for bytes).
+    /// As [`import_array`], for `array`, which is unreleased.
+    unsafe fn leaf(&self, array: &ArrowArray, data_type: &DataType, leaf: Leaf, path: &Path<'_>) -> Result<ArrayRef> {
+        let shape = validate::fixed_shape(array, leaf.n_buffers(), 0, data_type, path)?;
+        // SAFETY: `shape` checked that `buffers` holds the leaf's entries (two, or three for bytes).
         let pointers = unsafe { raw_slice(array.buffers.cast::<*const u8>(), shape.n_buffers) };
         let nulls = self.validity(pointers[0], data_type, &shape, &path.index("buffers", 0))?;
-        let (offset, length) = (shape.offset, shape.length);
         let data_path = path.index("buffers", 1);
-        Ok(Some(match (data_type, offsets_width) {
-            (DataType::Boolean, _) => {
-                // SAFETY: per the caller the bitmap holds what its slot spans.
-                let bits = unsafe { self.slot(Slot::Bits, pointers[1], data_type, &shape, 0, &data_path)? };
-                build::boolean_array(bits, offset, length, nulls)
+        let (first, bytes) = match leaf.values {
+            Values::Fixed { width, align } => {
+                let len = byte_len(shape.offset + shape.length, width, &data_path)?;
+                // SAFETY: per the caller the buffer holds `width` bytes for each element of the extent.
+                (unsafe { self.buffer(pointers[1], len, align, &data_path)? }, None)
             }
-            (_, Some(width)) => {
+            // SAFETY: per the caller the bitmap holds what its slot spans.
+            Values::Bits => (unsafe { self.slot(Slot::Bits, pointers[1], data_type, &shape, 0, &data_path)? }, None),
+            Values::Bytes { width } => {
                 // SAFETY: per the caller the offsets buffer holds `extent + 1` offsets.
                 let (offsets, last) = unsafe { self.offsets(pointers[1], data_type, &shape, width, &data_path)? };
                 let values_path = path.index("buffers", 2);
                 // SAFETY: per the caller the values buffer holds what its slot spans (the last offset).
                 let values = unsafe { self.slot(Slot::Values, pointers[2], data_type, &shape, last, &values_path)? };
-                build::byte_array(data_type, offsets, values, offset, length, nulls, path)?
+                (offsets, Some(values))
             }
-            (_, None) => {
-                // SAFETY: per the caller the values buffer holds what its slot spans.
-                let values = unsafe { self.slot(Slot::Data, pointers[1], data_type, &shape, 0, &data_path)? };
-                build::primitive_array(data_type, values, offset, length, nulls, path)?
-            }
-        }))
+        };
+        Ok(leaf.build(data_type, LeafParts { offset: shape.offset, length: shape.length, nulls, first, bytes }))
+    }
+
+    /// A record batch's columns and rows: the children of a struct node without nulls, each checked
+    /// and aligned as a struct's children are, read straight into the batch's vector of columns.
+    ///
+    /// # Safety
+    /// As [`import_array`], for `array` (unreleased) and everything below it.
+    unsafe fn batch(&self, array: &ArrowArray, data_type: &DataType, path: &Path<'_>) -> Result<(Vec<ArrayRef>, usize)> {
+        let DataType::Struct(fields) = data_type else {
+            return Err(path.invalid(format!("a record batch must be a struct array, not {data_type}")));
+        };
+        let shape = validate::fixed_shape(array, 1, fields.len(), data_type, path)?;
+        // SAFETY: `shape` checked that `buffers` holds the struct's one entry.
+        let validity = unsafe { *array.buffers }.cast::<u8>();
+        if self.validity(validity, data_type, &shape, &path.index("buffers", 0))?.is_some() {
+            return Err(path.field("null_count").invalid("a record batch's struct has nulls"));
+        }
+        let checks = Checks::at(self.level, path);
+        let mut columns = Vec::with_capacity(fields.len());
+        for (index, field) in fields.iter().enumerate() {
+            let child_path = path.index("children", index);
+            // SAFETY: `shape` checked the struct has a child per field; valid per the caller.
+            let child = unsafe { child(array, index, &child_path)? };
+            // SAFETY: forwarded from the caller.
+            let mut column = unsafe { self.node(child, field.data_type(), &child_path, 1)? };
+            checks.align(&mut column, index, shape.offset, shape.length, !field.is_nullable())?;
+            columns.push(column);
+        }
+        Ok((columns, shape.length))
     }
 
     /// Checks `array`'s own node and reads into `parts` its buffers and (as typed arrays) its children.
@@ -208,13 +222,8 @@ impl Importer<'_> {
         for index in 0..shape.n_children {
             let Some(child_field) = layout::child_field(data_type, index) else { break };
             let child_path = path.index("children", index);
-            // SAFETY: `shape` checked `children` is non-NULL; per the caller it holds `n_children` pointers.
-            let child = unsafe { *array.children.add(index) };
-            if child.is_null() {
-                return Err(child_path.invalid("NULL child pointer"));
-            }
-            // SAFETY: non-NULL, and valid per the caller.
-            let child = unsafe { &*child };
+            // SAFETY: `shape` checked the node has `n_children` children; valid per the caller.
+            let child = unsafe { child(array, index, &child_path)? };
             if let (DataType::Map(..), DataType::Struct(fields)) = (data_type, child_field.data_type()) {
                 // SAFETY: forwarded from the caller.
                 parts.entries = Some(unsafe { self.entries(child, fields, &child_path, depth + 1)? });
@@ -377,6 +386,17 @@ impl Importer<'_> {
         // SAFETY: per the caller the bytes stay valid until the owner (held by the buffer) releases them.
         Ok(unsafe { Buffer::from_custom_allocation(pointer, len, self.owner.clone()) })
     }
+}
+
+/// Child `index` of `array`, refusing a NULL pointer.
+///
+/// # Safety
+/// `array.children` holds more than `index` pointers, each NULL or valid as [`import_array`] says.
+unsafe fn child<'a>(array: &'a ArrowArray, index: usize, path: &Path<'_>) -> Result<&'a ArrowArray> {
+    // SAFETY: per the caller.
+    let child = unsafe { *array.children.add(index) };
+    // SAFETY: NULL is refused; otherwise valid per the caller.
+    unsafe { child.as_ref() }.ok_or_else(|| path.invalid("NULL child pointer"))
 }
 
 /// The byte length of `count` elements of `width` bytes, or an error if a foreign length makes it overflow.

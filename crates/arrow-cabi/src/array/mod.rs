@@ -4,6 +4,7 @@ mod build;
 mod export;
 mod full;
 mod import;
+mod leaf;
 mod validate;
 
 use arrow_array::{ArrayRef, RecordBatch};

@@ -39,7 +39,7 @@ pub(crate) enum Level {
 }
 
 /// The checked numbers of one foreign node.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Shape {
     pub length: usize,
     pub offset: usize,
@@ -108,6 +108,39 @@ pub(crate) fn shape(array: &ArrowArray, data_type: &DataType, path: &Path<'_>) -
     Ok(Shape { length, offset, null_count, n_buffers, n_children })
 }
 
+/// [`shape`] for a node of a type that lists `n_buffers` buffers (at least one) and `n_children`
+/// children, and is neither a dictionary, a union, the null type nor a view (the leaf types and
+/// structs): the same checks, with the counts given rather than looked up in the layout table. A node
+/// that fails any of them goes to [`shape`], which names the fault.
+pub(crate) fn fixed_shape(
+    array: &ArrowArray,
+    n_buffers: usize,
+    n_children: usize,
+    data_type: &DataType,
+    path: &Path<'_>,
+) -> Result<Shape> {
+    let (length, offset, null_count) = (array.length, array.offset, array.null_count);
+    let well_formed = length >= 0
+        && offset >= 0
+        && length.checked_add(offset).is_some()
+        && (null_count == -1 || (0..=length).contains(&null_count))
+        && array.n_buffers == n_buffers as i64
+        && array.n_children == n_children as i64
+        && !array.buffers.is_null()
+        && (n_children == 0 || !array.children.is_null())
+        && array.dictionary.is_null();
+    if !well_formed {
+        return shape(array, data_type, path);
+    }
+    Ok(Shape {
+        length: length as usize,
+        offset: offset as usize,
+        null_count: usize::try_from(null_count).ok(),
+        n_buffers,
+        n_children,
+    })
+}
+
 /// Checks an offsets buffer holding `offset + length + 1` offsets of `width` bytes and returns the last
 /// one, which is how many bytes (or child elements) the array spans. The last offset is always checked
 /// to be non-negative; from [`Validation::Minimal`] up, the first must be too and no greater than the last.
@@ -158,6 +191,55 @@ mod tests {
             let error = shape(&array, &DataType::Int32, &root).unwrap_err();
             assert_eq!(error.to_string(), message);
         }
+    }
+
+    /// The fast check of the leaf and struct paths agrees with `shape` on every combination of the
+    /// numbers and pointers it reads: the same shape, or the same error.
+    #[test]
+    fn fixed_shape_agrees_with_shape() {
+        let root = Path::root("array");
+        let mut dictionary = ArrowArray::EMPTY;
+        let mut slots = [std::ptr::null_mut::<std::ffi::c_void>(); 3];
+        let buffers = slots.as_mut_ptr().cast();
+        let children = slots.as_mut_ptr().cast();
+        let int32 = DataType::Int32;
+        let fields = vec![arrow_schema::Field::new("a", DataType::Int8, true)];
+        let structure = DataType::Struct(fields.into());
+        let mut compared = 0;
+        for (data_type, n_buffers, n_children) in [(&int32, 2, 0), (&structure, 1, 1)] {
+            for length in [-1, 0, 5, i64::MAX] {
+                for offset in [-1, 0, 3, i64::MAX] {
+                    for null_count in [-2, -1, 0, 5, 6] {
+                        for (buffers_at, children_at) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                            for (array_buffers, array_children) in [(1, 0), (2, 0), (1, 1), (2, 1), (3, -1)] {
+                                for has_dictionary in [false, true] {
+                                    let array = ArrowArray {
+                                        length,
+                                        offset,
+                                        null_count,
+                                        n_buffers: array_buffers,
+                                        n_children: array_children,
+                                        buffers: if buffers_at == 1 { buffers } else { std::ptr::null_mut() },
+                                        children: if children_at == 1 { children } else { std::ptr::null_mut() },
+                                        dictionary: if has_dictionary { &mut dictionary } else { std::ptr::null_mut() },
+                                        ..ArrowArray::EMPTY
+                                    };
+                                    let fast = fixed_shape(&array, n_buffers, n_children, data_type, &root);
+                                    let reference = shape(&array, data_type, &root);
+                                    let show = |result: &Result<Shape>| match result {
+                                        Ok(shape) => format!("{shape:?}"),
+                                        Err(error) => error.to_string(),
+                                    };
+                                    assert_eq!(show(&fast), show(&reference), "{data_type} {array:?}");
+                                    compared += 1;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(compared, 2 * 4 * 4 * 5 * 4 * 5 * 2);
     }
 
     #[test]
