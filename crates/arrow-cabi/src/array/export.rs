@@ -116,6 +116,7 @@ struct Leaf<'a> {
 
 impl<'a> Leaf<'a> {
     /// The leaf node of `array`, or `None` for another layout.
+    #[inline]
     fn of(array: &'a dyn Array) -> Option<Self> {
         fn bytes<T: ByteArrayType>(array: &dyn Array) -> ([*const u8; 2], usize) {
             let array = array.as_bytes::<T>();
@@ -543,10 +544,16 @@ impl Writer<'_> {
 
 /// A validity pointer whose bit `offset + i` is element `i`'s: the bitmap itself when its bit offset
 /// lines up on a byte, otherwise a copy shifted to line up; NULL when there are no nulls.
+#[inline]
 fn validity(nulls: Option<&NullBuffer>, offset: usize, made: &mut Vec<Buffer>) -> *const u8 {
-    let Some(nulls) = nulls.filter(|nulls| nulls.null_count() > 0) else {
-        return ptr::null();
-    };
+    match nulls.filter(|nulls| nulls.null_count() > 0) {
+        None => ptr::null(),
+        Some(nulls) => bitmap(nulls, offset, made),
+    }
+}
+
+/// [`validity`] of a node with nulls.
+fn bitmap(nulls: &NullBuffer, offset: usize, made: &mut Vec<Buffer>) -> *const u8 {
     let have = nulls.offset();
     if have >= offset && (have - offset) % 8 == 0 {
         // SAFETY: `(have - offset) / 8` bytes in is inside the bitmap, which covers bit `have`.
@@ -607,6 +614,11 @@ unsafe fn release_in_place(node: &mut ArrowArray) -> usize {
         // A consumer may have moved the node out, leaving it released; otherwise it goes now.
         match below.release {
             None => {}
+            Some(_) if below.private_data == node.private_data && below.n_children == 0 && below.dictionary.is_null() => {
+                below.private_data = ptr::null_mut();
+                below.release = None;
+                released += 1;
+            }
             // SAFETY: a node of the same tree, unreleased.
             Some(_) if below.private_data == node.private_data => released += unsafe { release_in_place(below) },
             // Not a node of ours (the interface does not allow this; release it as its owner asks).
