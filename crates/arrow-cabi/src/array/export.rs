@@ -487,10 +487,15 @@ impl Writer<'_> {
         }
         let n_children = node.children.len();
         let children = self.children.claim(n_children);
-        for index in 0..n_children {
-            let child = self.add(node.children.get(index));
-            // SAFETY: `claim` reserved `n_children` slots from `children`.
+        let mut put = |index: usize, item: Item<'_>| {
+            let child = self.add(item);
+            // SAFETY: `claim` reserved `n_children` slots from `children`; `index < n_children`.
             unsafe { children.add(index).write(child) };
+        };
+        match node.children {
+            // A struct's or batch's columns, without indexing through `Children::get`.
+            Children::Arrays(arrays) => arrays.iter().enumerate().for_each(|(index, array)| put(index, Item::Array(array.as_ref()))),
+            other => (0..n_children).for_each(|index| put(index, other.get(index))),
         }
         let dictionary = node.dictionary.map_or(ptr::null_mut(), |values| self.add(Item::Array(values)));
         let array = ArrowArray {
