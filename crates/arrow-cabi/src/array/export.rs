@@ -619,9 +619,9 @@ unsafe fn release_in_place(node: &mut ArrowArray) -> usize {
         // A consumer may have moved the node out, leaving it released; otherwise it goes now.
         match below.release {
             None => {}
+            // A leaf of the same tree: nothing below it to walk.
             Some(_) if below.private_data == node.private_data && below.n_children == 0 && below.dictionary.is_null() => {
-                below.private_data = ptr::null_mut();
-                below.release = None;
+                mark_released(below);
                 released += 1;
             }
             // SAFETY: a node of the same tree, unreleased.
@@ -631,7 +631,12 @@ unsafe fn release_in_place(node: &mut ArrowArray) -> usize {
             Some(release) => unsafe { release(below) },
         }
     }
+    mark_released(node);
+    released
+}
+
+/// Marks one of our nodes released, as the interface asks of a release callback.
+fn mark_released(node: &mut ArrowArray) {
     node.private_data = ptr::null_mut();
     node.release = None;
-    released
 }
