@@ -103,8 +103,8 @@ impl<'a> Item<'a> {
     }
 }
 
-/// A node of the leaf layouts most columns have: primitive, boolean, and (large) utf8 and binary. A
-/// validity bitmap, then one or two buffers; no children, no dictionary.
+/// A node's own numbers and fixed buffers after the validity bitmap: all that a node of the leaf
+/// layouts most columns have (primitive, boolean, and (large) utf8 and binary) holds.
 struct Leaf<'a> {
     length: usize,
     offset: usize,
@@ -144,15 +144,11 @@ impl<'a> Leaf<'a> {
 
 /// What the C struct of one node says, read from the typed array.
 struct Node<'a> {
-    length: usize,
-    offset: usize,
-    null_count: usize,
-    /// Whether the layout starts with a validity bitmap, and the nulls it shows.
+    /// The numbers, the nulls, and the fixed buffers after the validity bitmap (at most two in any
+    /// layout).
+    own: Leaf<'a>,
+    /// Whether the layout starts with a validity bitmap.
     validity: bool,
-    nulls: Option<&'a NullBuffer>,
-    /// The fixed buffers after the validity bitmap: `n_data` of them (at most two in any layout).
-    data: [*const u8; 2],
-    n_data: usize,
     /// A view array's data buffers, which follow the fixed ones (with their sizes after them).
     variadic: Option<&'a [Buffer]>,
     children: Children<'a>,
@@ -205,19 +201,13 @@ fn union_fields(union: &UnionArray) -> &arrow_schema::UnionFields {
 }
 
 impl<'a> Node<'a> {
+    /// A node of a leaf layout: a validity bitmap and `own`'s buffers; no children, no dictionary.
+    fn leaf(own: Leaf<'a>) -> Self {
+        Node { own, validity: true, variadic: None, children: Children::NONE, dictionary: None }
+    }
+
     fn of(item: Item<'a>) -> Self {
-        let bare = |length, data: [*const u8; 2], n_data| Node {
-            length,
-            offset: 0,
-            null_count: 0,
-            validity: true,
-            nulls: None,
-            data,
-            n_data,
-            variadic: None,
-            children: Children::NONE,
-            dictionary: None,
-        };
+        let bare = |length, data, n_data| Node::leaf(Leaf { length, offset: 0, null_count: 0, nulls: None, data, n_data });
         match item {
             Item::Batch(batch) => Node { children: Children::Arrays(batch.columns()), ..bare(batch.num_rows(), [ptr::null(); 2], 0) },
             Item::RunEnds { len, values } => bare(len, [values, ptr::null()], 1),
@@ -229,37 +219,23 @@ impl<'a> Node<'a> {
     /// run-end-encoded arrays, so their C offset is 0.
     fn of_array(array: &'a dyn Array) -> Self {
         if let Some(leaf) = Leaf::of(array) {
-            return Node {
-                length: leaf.length,
-                offset: leaf.offset,
-                null_count: leaf.null_count,
-                validity: true,
-                nulls: leaf.nulls,
-                data: leaf.data,
-                n_data: leaf.n_data,
-                variadic: None,
-                children: Children::NONE,
-                dictionary: None,
-            };
+            return Node::leaf(leaf);
         }
         let slots = layout::layout(array.data_type()).buffers;
         let validity = slots.first() == Some(&Slot::Validity);
         let nulls = array.nulls();
-        let mut node = Node {
+        let own = Leaf {
             length: array.len(),
             offset: 0,
             null_count: nulls.map_or(0, NullBuffer::null_count),
-            validity,
             nulls,
             data: [ptr::null(); 2],
             n_data: slots.len() - usize::from(validity),
-            variadic: None,
-            children: Children::NONE,
-            dictionary: None,
         };
+        let mut node = Node { own, validity, variadic: None, children: Children::NONE, dictionary: None };
         let two = |first: *const u8, second: *const u8| [first, second];
         let one = |first: *const u8| [first, ptr::null()];
-        node.data = match array.data_type() {
+        node.own.data = match array.data_type() {
             DataType::Null => [ptr::null(); 2],
             DataType::Utf8View => {
                 let array = array.as_string_view();
@@ -334,14 +310,14 @@ impl<'a> Node<'a> {
     fn run<R: RunEndIndexType>(&mut self, array: &'a dyn Array) {
         let array = array.as_run::<R>();
         let ends = array.run_ends();
-        self.offset = ends.offset();
+        self.own.offset = ends.offset();
         let ends = Item::RunEnds { len: ends.values().len(), values: ends.values().as_ptr().cast() };
         self.children = Children::Run(ends, array.values().as_ref());
     }
 
     /// The number of buffer pointers the node's C struct lists.
     fn n_buffers(&self) -> usize {
-        usize::from(self.validity) + self.n_data + self.variadic.map_or(0, |buffers| buffers.len() + 1)
+        usize::from(self.validity) + self.own.n_data + self.variadic.map_or(0, |buffers| buffers.len() + 1)
     }
 }
 
@@ -476,9 +452,9 @@ impl Writer<'_> {
             }
         };
         if node.validity {
-            push(validity(node.nulls, node.offset, self.made));
+            push(validity(node.own.nulls, node.own.offset, self.made));
         }
-        node.data[..node.n_data].iter().for_each(|&pointer| push(pointer));
+        node.own.data[..node.own.n_data].iter().for_each(|&pointer| push(pointer));
         if let Some(variadic) = node.variadic {
             variadic.iter().for_each(|buffer| push(buffer.as_ptr()));
             let sizes = Buffer::from_iter(variadic.iter().map(|buffer| buffer.len() as i64));
@@ -499,26 +475,18 @@ impl Writer<'_> {
         }
         let dictionary = node.dictionary.map_or(ptr::null_mut(), |values| self.add(Item::Array(values)));
         let array = ArrowArray {
-            length: node.length as i64,
-            null_count: node.null_count as i64,
-            offset: node.offset as i64,
-            n_buffers: n_buffers as i64,
             n_children: n_children as i64,
-            buffers: buffers.cast(),
             children,
             dictionary,
-            release: Some(release_array),
-            private_data: self.tree,
+            ..self.node(&node.own, n_buffers, buffers)
         };
         // SAFETY: `at` is a claimed slot of the nodes region.
         unsafe { at.write(array) };
         at
     }
-}
 
-impl Writer<'_> {
     /// Writes a leaf node: [`add`](Self::add) without the children, dictionary and variadic buffers
-    /// a leaf does not have.
+    /// a leaf does not have, and without building its [`Node`].
     fn add_leaf(&mut self, leaf: Leaf<'_>) -> *mut ArrowArray {
         let at = self.nodes.claim(1);
         let n_buffers = 1 + leaf.n_data;
@@ -530,20 +498,24 @@ impl Writer<'_> {
             for (index, &pointer) in leaf.data[..leaf.n_data].iter().enumerate() {
                 buffers.add(1 + index).write(pointer.cast());
             }
-            at.write(ArrowArray {
-                length: leaf.length as i64,
-                null_count: leaf.null_count as i64,
-                offset: leaf.offset as i64,
-                n_buffers: n_buffers as i64,
-                n_children: 0,
-                buffers: buffers.cast(),
-                children: ptr::null_mut(),
-                dictionary: ptr::null_mut(),
-                release: Some(release_array),
-                private_data: self.tree,
-            });
+            at.write(self.node(&leaf, n_buffers, buffers));
         }
         at
+    }
+
+    /// The C struct of a node with `own`'s numbers and the `n_buffers` pointers at `buffers`, released
+    /// through this export; no children and no dictionary (the caller adds any).
+    fn node(&self, own: &Leaf<'_>, n_buffers: usize, buffers: *mut *const c_void) -> ArrowArray {
+        ArrowArray {
+            length: own.length as i64,
+            null_count: own.null_count as i64,
+            offset: own.offset as i64,
+            n_buffers: n_buffers as i64,
+            buffers: buffers.cast(),
+            release: Some(release_array),
+            private_data: self.tree,
+            ..ArrowArray::EMPTY
+        }
     }
 }
 

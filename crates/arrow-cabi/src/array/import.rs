@@ -16,7 +16,7 @@ use arrow_schema::{DataType, Fields, SchemaRef};
 
 use super::build::{self, build, Buffers, Checks, Parts};
 use super::full;
-use super::leaf::{Leaf, LeafParts, Values};
+use super::leaf::{self, Extent, Leaf};
 use super::validate::{self, Level, Validation};
 use crate::error::{Path, Result};
 use crate::layout::{self, Buffer as Slot};
@@ -122,24 +122,27 @@ impl Importer<'_> {
         let pointers = unsafe { raw_slice(array.buffers.cast::<*const u8>(), shape.n_buffers) };
         let nulls = self.validity(pointers[0], data_type, &shape, &path.index("buffers", 0))?;
         let data_path = path.index("buffers", 1);
-        let (first, bytes) = match leaf.values {
-            Values::Fixed { width, align } => {
+        let extent = Extent { offset: shape.offset, length: shape.length, nulls };
+        Ok(match leaf {
+            Leaf::Fixed { width, align, build } => {
                 let len = byte_len(shape.offset + shape.length, width, &data_path)?;
                 // SAFETY: per the caller the buffer holds `width` bytes for each element of the extent.
-                (unsafe { self.buffer(pointers[1], len, align, &data_path)? }, None)
+                build(data_type, extent, unsafe { self.buffer(pointers[1], len, align, &data_path)? })
             }
-            // SAFETY: per the caller the bitmap holds what its slot spans.
-            Values::Bits => (unsafe { self.slot(Slot::Bits, pointers[1], data_type, &shape, 0, &data_path)? }, None),
-            Values::Bytes { width } => {
+            Leaf::Bits => {
+                // SAFETY: per the caller the bitmap holds what its slot spans.
+                let bits = unsafe { self.slot(Slot::Bits, pointers[1], data_type, &shape, 0, &data_path)? };
+                leaf::boolean(extent, bits)
+            }
+            Leaf::Bytes { width, build } => {
                 // SAFETY: per the caller the offsets buffer holds `extent + 1` offsets.
                 let (offsets, last) = unsafe { self.offsets(pointers[1], data_type, &shape, width, &data_path)? };
                 let values_path = path.index("buffers", 2);
                 // SAFETY: per the caller the values buffer holds what its slot spans (the last offset).
                 let values = unsafe { self.slot(Slot::Values, pointers[2], data_type, &shape, last, &values_path)? };
-                (offsets, Some(values))
+                build(extent, offsets, values)
             }
-        };
-        Ok(leaf.build(data_type, LeafParts { offset: shape.offset, length: shape.length, nulls, first, bytes }))
+        })
     }
 
     /// A record batch's columns and rows: the children of a struct node without nulls, each checked

@@ -16,34 +16,25 @@ use arrow_schema::DataType;
 
 use super::build::{checked_offsets, scalars};
 
-/// How to import a leaf node of one data type.
+/// How to import a leaf node of one data type: what its buffers after the validity bitmap hold, and
+/// the constructor of its typed array from them (the node's offset, length and nulls, then those
+/// buffers, checked and sized by the importer).
 #[derive(Clone, Copy)]
-pub(crate) struct Leaf {
-    /// What the buffers after the validity bitmap hold.
-    pub values: Values,
-    build: fn(&DataType, LeafParts) -> ArrayRef,
-}
-
-/// What a leaf's buffers after the validity bitmap hold.
-#[derive(Clone, Copy)]
-pub(crate) enum Values {
+pub(crate) enum Leaf {
     /// One buffer of `width` bytes per element, read as values aligned to `align`.
-    Fixed { width: usize, align: usize },
+    Fixed { width: usize, align: usize, build: fn(&DataType, Extent, Buffer) -> ArrayRef },
     /// One buffer of a bit per element.
     Bits,
-    /// A buffer of `width`-byte offsets (one more than the elements), then the bytes they index.
-    Bytes { width: usize },
+    /// A buffer of `width`-byte offsets (one more than the elements; first and last checked), then
+    /// the bytes they index (covering the last offset).
+    Bytes { width: usize, build: fn(Extent, Buffer, Buffer) -> ArrayRef },
 }
 
-/// The checked buffers of one leaf node.
-pub(crate) struct LeafParts {
+/// The elements of a node a typed array is built over, and its nulls.
+pub(crate) struct Extent {
     pub offset: usize,
     pub length: usize,
     pub nulls: Option<NullBuffer>,
-    /// The values, bits or offsets, covering the node's extent.
-    pub first: Buffer,
-    /// For bytes: the values buffer, covering the last offset (which the importer checked).
-    pub bytes: Option<Buffer>,
 }
 
 impl Leaf {
@@ -56,7 +47,7 @@ impl Leaf {
             };
         }
         Some(match data_type {
-            DataType::Boolean => Leaf { values: Values::Bits, build: boolean },
+            DataType::Boolean => Leaf::Bits,
             DataType::Utf8 => Leaf::bytes::<GenericStringType<i32>>(),
             DataType::LargeUtf8 => Leaf::bytes::<GenericStringType<i64>>(),
             DataType::Binary => Leaf::bytes::<GenericBinaryType<i32>>(),
@@ -70,32 +61,26 @@ impl Leaf {
 
     /// How many buffers the node lists, the validity bitmap included.
     pub(crate) fn n_buffers(&self) -> usize {
-        match self.values {
-            Values::Bytes { .. } => 3,
+        match self {
+            Leaf::Bytes { .. } => 3,
             _ => 2,
         }
     }
 
-    /// The typed array of `parts`, a node of `data_type` (the type this leaf was made for).
-    pub(crate) fn build(&self, data_type: &DataType, parts: LeafParts) -> ArrayRef {
-        (self.build)(data_type, parts)
-    }
-
     fn fixed<T: ArrowPrimitiveType>() -> Leaf {
-        let (width, align) = (size_of::<T::Native>(), align_of::<T::Native>());
-        Leaf { values: Values::Fixed { width, align }, build: primitive::<T> }
+        Leaf::Fixed { width: size_of::<T::Native>(), align: align_of::<T::Native>(), build: primitive::<T> }
     }
 
     fn bytes<T: ByteArrayType>() -> Leaf
     where
         T::Offset: OffsetSizeTrait,
     {
-        Leaf { values: Values::Bytes { width: size_of::<T::Offset>() }, build: bytes::<T> }
+        Leaf::Bytes { width: size_of::<T::Offset>(), build: bytes::<T> }
     }
 }
 
-fn primitive<T: ArrowPrimitiveType>(data_type: &DataType, parts: LeafParts) -> ArrayRef {
-    let array = PrimitiveArray::<T>::new(scalars(parts.first, parts.offset, parts.length), parts.nulls);
+fn primitive<T: ArrowPrimitiveType>(data_type: &DataType, extent: Extent, values: Buffer) -> ArrayRef {
+    let array = PrimitiveArray::<T>::new(scalars(values, extent.offset, extent.length), extent.nulls);
     // Only a time zone or a decimal's precision and scale can differ from the native type's default.
     let parameterized = matches!(
         data_type,
@@ -108,20 +93,20 @@ fn primitive<T: ArrowPrimitiveType>(data_type: &DataType, parts: LeafParts) -> A
     Arc::new(if parameterized { array.with_data_type(data_type.clone()) } else { array })
 }
 
-fn boolean(_: &DataType, parts: LeafParts) -> ArrayRef {
-    Arc::new(BooleanArray::new(BooleanBuffer::new(parts.first, parts.offset, parts.length), parts.nulls))
+/// The boolean array of a [`Leaf::Bits`] node.
+pub(crate) fn boolean(extent: Extent, bits: Buffer) -> ArrayRef {
+    Arc::new(BooleanArray::new(BooleanBuffer::new(bits, extent.offset, extent.length), extent.nulls))
 }
 
-fn bytes<T: ByteArrayType>(_: &DataType, parts: LeafParts) -> ArrayRef
+fn bytes<T: ByteArrayType>(extent: Extent, offsets: Buffer, values: Buffer) -> ArrayRef
 where
     T::Offset: OffsetSizeTrait,
 {
-    let offsets = checked_offsets(parts.first, parts.offset, parts.length);
-    let values = parts.bytes.expect("the importer reads a values buffer for every bytes leaf");
+    let offsets = checked_offsets(offsets, extent.offset, extent.length);
     // SAFETY: the offsets are checked as `checked_offsets` says, and the importer sized the values
     // buffer to the last offset; UTF-8 and the middle offsets are the producer's promise, which `Full`
     // checks.
-    Arc::new(unsafe { GenericByteArray::<T>::new_unchecked(offsets, values, parts.nulls) })
+    Arc::new(unsafe { GenericByteArray::<T>::new_unchecked(offsets, values, extent.nulls) })
 }
 
 #[cfg(test)]
@@ -153,12 +138,12 @@ mod tests {
             let leaf = Leaf::of(&data_type).expect("a leaf type");
             let slots = layout::layout(&data_type).buffers;
             assert_eq!(leaf.n_buffers(), slots.len(), "{data_type}");
-            match (leaf.values, &slots[1..]) {
-                (Values::Bits, [layout::Buffer::Bits]) => {}
-                (Values::Bytes { width }, [layout::Buffer::Offsets(w), layout::Buffer::Values]) => {
+            match (leaf, &slots[1..]) {
+                (Leaf::Bits, [layout::Buffer::Bits]) => {}
+                (Leaf::Bytes { width, .. }, [layout::Buffer::Offsets(w), layout::Buffer::Values]) => {
                     assert_eq!(width, *w, "{data_type}")
                 }
-                (Values::Fixed { width, align }, [layout::Buffer::Data]) => {
+                (Leaf::Fixed { width, align, .. }, [layout::Buffer::Data]) => {
                     assert_eq!(Some(width), layout::fixed_width(&data_type), "{data_type}");
                     assert_eq!(align, layout::data_alignment(&data_type), "{data_type}");
                 }

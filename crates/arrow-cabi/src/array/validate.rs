@@ -53,8 +53,10 @@ pub(crate) struct Shape {
 /// `data_type`'s layout, and that the pointer arrays it needs are non-NULL.
 pub(crate) fn shape(array: &ArrowArray, data_type: &DataType, path: &Path<'_>) -> Result<Shape> {
     let layout = layout::layout(data_type);
-    let special = matches!(data_type, DataType::Null | DataType::Union(..) | DataType::Dictionary(..));
-    if layout.variadic || special || layout.buffers.is_empty() {
+    // Unions and dictionaries have rules of their own; the null type and run-end-encoded arrays no
+    // buffers, views a variable number.
+    let special = matches!(data_type, DataType::Union(..) | DataType::Dictionary(..));
+    if special || layout.buffers.is_empty() || layout.variadic {
         return checked_shape(array, data_type, path);
     }
     fixed_shape(array, layout.buffers.len(), layout::child_count(data_type), data_type, path)
