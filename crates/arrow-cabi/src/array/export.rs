@@ -21,7 +21,7 @@ use arrow_array::types::{
     BinaryType, ByteArrayType, Int16Type, Int32Type, Int64Type, LargeBinaryType, LargeUtf8Type, RunEndIndexType,
     Utf8Type,
 };
-use arrow_array::{downcast_primitive_array, Array, ArrayRef, RecordBatch, UnionArray};
+use arrow_array::{downcast_primitive_array, Array, ArrayRef, GenericByteArray, RecordBatch, UnionArray};
 use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBuffer};
 use arrow_cabi_sys::ArrowArray;
 use arrow_schema::DataType;
@@ -115,30 +115,37 @@ struct Leaf<'a> {
 }
 
 impl<'a> Leaf<'a> {
-    /// The leaf node of `array`, or `None` for another layout.
+    /// The leaf node of `array`, or `None` for another layout. Each layout's numbers are read from
+    /// the typed array once it is downcast, without further calls through `dyn Array`.
     #[inline]
     fn of(array: &'a dyn Array) -> Option<Self> {
-        fn bytes<T: ByteArrayType>(array: &dyn Array) -> ([*const u8; 2], usize) {
-            let array = array.as_bytes::<T>();
-            ([array.value_offsets().as_ptr().cast(), array.values().as_ptr()], 2)
-        }
-        let (offset, (data, n_data)) = match array.data_type() {
+        Some(match array.data_type() {
             DataType::Boolean => {
-                let values = array.as_boolean().values();
-                (values.offset(), ([values.inner().as_ptr(), ptr::null()], 1))
+                let array = array.as_boolean();
+                let values = array.values();
+                Leaf::new(array.len(), values.offset(), array.nulls(), [values.inner().as_ptr(), ptr::null()], 1)
             }
-            DataType::Utf8 => (0, bytes::<Utf8Type>(array)),
-            DataType::LargeUtf8 => (0, bytes::<LargeUtf8Type>(array)),
-            DataType::Binary => (0, bytes::<BinaryType>(array)),
-            DataType::LargeBinary => (0, bytes::<LargeBinaryType>(array)),
+            DataType::Utf8 => Leaf::bytes(array.as_bytes::<Utf8Type>()),
+            DataType::LargeUtf8 => Leaf::bytes(array.as_bytes::<LargeUtf8Type>()),
+            DataType::Binary => Leaf::bytes(array.as_bytes::<BinaryType>()),
+            DataType::LargeBinary => Leaf::bytes(array.as_bytes::<LargeBinaryType>()),
             _ => downcast_primitive_array!(
-                array => (0, ([array.values().inner().as_ptr(), ptr::null()], 1)),
+                array => Leaf::new(array.len(), 0, array.nulls(), [array.values().inner().as_ptr(), ptr::null()], 1),
                 _ => return None,
             ),
-        };
-        let nulls = array.nulls();
+        })
+    }
+
+    #[inline]
+    fn bytes<T: ByteArrayType>(array: &'a GenericByteArray<T>) -> Self {
+        let data = [array.value_offsets().as_ptr().cast(), array.values().as_ptr()];
+        Leaf::new(array.len(), 0, array.nulls(), data, 2)
+    }
+
+    #[inline]
+    fn new(length: usize, offset: usize, nulls: Option<&'a NullBuffer>, data: [*const u8; 2], n_data: usize) -> Self {
         let null_count = nulls.map_or(0, NullBuffer::null_count);
-        Some(Leaf { length: array.len(), offset, null_count, nulls, data, n_data })
+        Leaf { length, offset, null_count, nulls, data, n_data }
     }
 }
 
@@ -218,9 +225,11 @@ impl<'a> Node<'a> {
     /// Reads the node of `array`; arrow-rs slices the buffers of every type but booleans and
     /// run-end-encoded arrays, so their C offset is 0.
     fn of_array(array: &'a dyn Array) -> Self {
-        if let Some(leaf) = Leaf::of(array) {
-            return Node::leaf(leaf);
-        }
+        Leaf::of(array).map_or_else(|| Self::nested(array), Node::leaf)
+    }
+
+    /// [`of_array`](Self::of_array) for an array of a layout other than the leaves'.
+    fn nested(array: &'a dyn Array) -> Self {
         let slots = layout::layout(array.data_type()).buffers;
         let validity = slots.first() == Some(&Slot::Validity);
         let nulls = array.nulls();
@@ -434,12 +443,13 @@ struct Writer<'w> {
 impl Writer<'_> {
     /// Writes `item` and everything below it; returns its node.
     fn add(&mut self, item: Item<'_>) -> *mut ArrowArray {
-        if let Item::Array(array) = item {
-            if let Some(leaf) = Leaf::of(array) {
-                return self.add_leaf(leaf);
-            }
-        }
-        let node = Node::of(item);
+        let node = match item {
+            Item::Array(array) => match Leaf::of(array) {
+                Some(leaf) => return self.add_leaf(leaf),
+                None => Node::nested(array),
+            },
+            other => Node::of(other),
+        };
         let at = self.nodes.claim(1);
         let n_buffers = node.n_buffers();
         let buffers = self.pointers.claim(n_buffers);

@@ -80,7 +80,8 @@ impl Leaf {
 }
 
 fn primitive<T: ArrowPrimitiveType>(data_type: &DataType, extent: Extent, values: Buffer) -> ArrayRef {
-    let array = PrimitiveArray::<T>::new(scalars(values, extent.offset, extent.length), extent.nulls);
+    // SAFETY: the importer built `nulls` (if any) over the node's `length` elements, as many as the values.
+    let array = unsafe { PrimitiveArray::<T>::new_unchecked(scalars(values, extent.offset, extent.length), extent.nulls) };
     // Only a time zone or a decimal's precision and scale can differ from the native type's default.
     let parameterized = matches!(
         data_type,
