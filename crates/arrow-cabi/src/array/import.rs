@@ -320,6 +320,7 @@ impl Importer<'_> {
     }
 
     /// The validity bitmap, or `None` when the array has no nulls.
+    #[inline]
     fn validity(
         &self,
         pointer: *const u8,
@@ -330,6 +331,17 @@ impl Importer<'_> {
         if shape.null_count == Some(0) {
             return Ok(None);
         }
+        self.bitmap(pointer, data_type, shape, path)
+    }
+
+    /// [`validity`](Self::validity) of a node that may have nulls.
+    fn bitmap(
+        &self,
+        pointer: *const u8,
+        data_type: &DataType,
+        shape: &validate::Shape,
+        path: &Path<'_>,
+    ) -> Result<Option<NullBuffer>> {
         if pointer.is_null() {
             return match shape.null_count {
                 None => Ok(None),
