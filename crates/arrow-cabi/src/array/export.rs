@@ -441,15 +441,21 @@ struct Writer<'w> {
 }
 
 impl Writer<'_> {
-    /// Writes `item` and everything below it; returns its node.
+    /// Writes `item` and everything below it; returns its node. Inlined where a node writes its
+    /// children, so that a leaf child (as most columns are) is written without a call.
+    #[inline(always)]
     fn add(&mut self, item: Item<'_>) -> *mut ArrowArray {
-        let node = match item {
+        match item {
             Item::Array(array) => match Leaf::of(array) {
-                Some(leaf) => return self.add_leaf(leaf),
-                None => Node::nested(array),
+                Some(leaf) => self.add_leaf(leaf),
+                None => self.add_node(Node::nested(array)),
             },
-            other => Node::of(other),
-        };
+            other => self.add_node(Node::of(other)),
+        }
+    }
+
+    /// Writes `node` and everything below it; returns its node.
+    fn add_node(&mut self, node: Node<'_>) -> *mut ArrowArray {
         let at = self.nodes.claim(1);
         let n_buffers = node.n_buffers();
         let buffers = self.pointers.claim(n_buffers);
