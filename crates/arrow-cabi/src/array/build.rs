@@ -35,26 +35,20 @@ pub(crate) struct Parts<'a> {
     pub nulls: Option<NullBuffer>,
     /// The buffers after the validity bitmap, in C order (for views: the views, then the data buffers).
     pub buffers: Buffers,
-    /// The children, then (for a dictionary) the values; a map's entries are in `entries` instead.
+    /// The children, then (for a dictionary) the values.
     pub children: Children,
-    /// A map's entries, which `MapArray` takes by value (so not behind an `Arc`).
-    pub entries: Option<StructArray>,
 }
 
 impl<'a> Parts<'a> {
     /// Empty parts of a node of `data_type`, for the importer to fill.
     pub(crate) fn new(data_type: &'a DataType) -> Self {
-        Parts { data_type, length: 0, offset: 0, nulls: None, buffers: Buffers::new(), children: Children::new(), entries: None }
+        Parts { data_type, length: 0, offset: 0, nulls: None, buffers: Buffers::new(), children: Children::new() }
     }
 
     /// Buffer `index` (after validity) as `len` elements of `T` from the node's offset on.
     /// The importer sized every buffer for `offset + length` elements (or one more, for offsets).
     fn scalars<T: ArrowNativeType>(&self, index: usize, len: usize) -> ScalarBuffer<T> {
         scalars(self.buffers[index].clone(), self.offset, len)
-    }
-
-    fn offsets<O: OffsetSizeTrait>(&self) -> OffsetBuffer<O> {
-        checked_offsets(self.buffers[0].clone(), self.offset, self.length)
     }
 }
 
@@ -131,16 +125,15 @@ impl<'p> Checks<'p> {
         Ok(())
     }
 
-    /// The children of a struct or sparse union, each [`align`](Self::align)ed; with `fields` (a
-    /// struct without nulls), the non-nullable ones also checked to hold no nulls.
-    fn aligned_children(&self, parts: &mut Parts<'_>, fields: Option<&Fields>) -> Result<Vec<ArrayRef>> {
-        let (offset, length) = (parts.offset, parts.length);
-        let mut children = std::mem::take(&mut parts.children).into_vec();
+    /// The children of a struct or sparse union (`length` elements from `offset` on), each
+    /// [`align`](Self::align)ed; with `fields` (a struct without nulls), the non-nullable ones also
+    /// checked to hold no nulls.
+    fn align_children(&self, children: &mut [ArrayRef], offset: usize, length: usize, fields: Option<&Fields>) -> Result<()> {
         for (index, child) in children.iter_mut().enumerate() {
             let no_nulls = fields.is_some_and(|fields| !fields[index].is_nullable());
             self.align(child, index, offset, length, no_nulls)?;
         }
-        Ok(children)
+        Ok(())
     }
 }
 
@@ -162,7 +155,8 @@ macro_rules! run_array {
 
 /// Builds the typed array of `parts`, checking (from [`Validation::Minimal`] up) what its constructor
 /// relies on. The leaf layouts (primitive, boolean, utf8 and binary) are not built here but by the
-/// importer's leaf path (`leaf.rs`).
+/// importer's leaf path (`leaf.rs`), nor are structs, lists and maps, which the importer reads
+/// without `Parts` and builds with [`struct_array`], [`list`] and [`map`].
 pub(crate) fn build(parts: &mut Parts<'_>, level: Level, path: &Path<'_>) -> Result<ArrayRef> {
     let checks = Checks::at(level, path);
     let extent = parts.offset + parts.length;
@@ -175,9 +169,6 @@ pub(crate) fn build(parts: &mut Parts<'_>, level: Level, path: &Path<'_>) -> Res
             let values = parts.buffers[0].slice_with_length(parts.offset * width, parts.length * width);
             Arc::new(FixedSizeBinaryArray::try_new(*size, values, parts.nulls.take()).map_err(|e| path.invalid(e.to_string()))?)
         }
-        DataType::List(field) => list::<i32>(field, parts, &checks)?,
-        DataType::LargeList(field) => list::<i64>(field, parts, &checks)?,
-        DataType::Map(field, sorted) => map(field, *sorted, parts, &checks)?,
         DataType::ListView(field) => list_view::<i32>(field, parts),
         DataType::LargeListView(field) => list_view::<i64>(field, parts),
         DataType::FixedSizeList(field, size) => {
@@ -191,9 +182,6 @@ pub(crate) fn build(parts: &mut Parts<'_>, level: Level, path: &Path<'_>) -> Res
             // SAFETY: the child holds `length * size` elements from the parent's offset on (checked).
             Arc::new(unsafe { FixedSizeListArray::new_unchecked(field.clone(), *size, values, parts.nulls.take(), parts.length) })
         }
-        DataType::Struct(fields) => {
-            Arc::new(struct_array(fields, parts, level, path)?)
-        }
         DataType::Union(fields, UnionMode::Dense) => {
             let (type_ids, offsets) = (parts.scalars(0, parts.length), parts.scalars(1, parts.length));
             // SAFETY: the buffers hold `length` type ids and offsets from the node's offset on; that ids
@@ -201,7 +189,8 @@ pub(crate) fn build(parts: &mut Parts<'_>, level: Level, path: &Path<'_>) -> Res
             Arc::new(unsafe { UnionArray::new_unchecked(fields.clone(), type_ids, Some(offsets), std::mem::take(&mut parts.children).into_vec()) })
         }
         DataType::Union(fields, UnionMode::Sparse) => {
-            let children = checks.aligned_children(parts, None)?;
+            let mut children = std::mem::take(&mut parts.children).into_vec();
+            checks.align_children(&mut children, parts.offset, parts.length, None)?;
             // SAFETY: as for dense unions; the children cover the union's extent (checked).
             Arc::new(unsafe { UnionArray::new_unchecked(fields.clone(), parts.scalars(0, parts.length), None, children) })
         }
@@ -217,20 +206,20 @@ pub(crate) fn build(parts: &mut Parts<'_>, level: Level, path: &Path<'_>) -> Res
     })
 }
 
-/// The struct array of `parts`, a node of struct type `fields`, checked from [`Validation::Minimal`]
-/// up.
-pub(crate) fn struct_array(fields: &Fields, parts: &mut Parts<'_>, level: Level, path: &Path<'_>) -> Result<StructArray> {
-    let children = struct_children(fields, parts, &Checks::at(level, path))?;
+/// The struct array of type `fields` over `children` (one per field, each built from its field's
+/// type), `length` elements from `offset` on: the children checked and aligned as
+/// [`Checks::align_children`] says, the null checks where the struct has no nulls of its own.
+pub(crate) fn struct_array(
+    fields: &Fields,
+    mut children: Vec<ArrayRef>,
+    nulls: Option<NullBuffer>,
+    (offset, length): (usize, usize),
+    checks: &Checks<'_>,
+) -> Result<StructArray> {
+    checks.align_children(&mut children, offset, length, nulls.is_none().then_some(fields))?;
     // SAFETY: every child holds `length` elements once aligned (checked); each child's type is its
     // field's, since the importer built it from that field.
-    Ok(unsafe { StructArray::new_unchecked_with_length(fields.clone(), children, parts.nulls.take(), parts.length) })
-}
-
-/// A struct's children, checked and aligned as [`Checks::aligned_children`] says; the null checks
-/// apply where the struct has no nulls of its own.
-fn struct_children(fields: &Fields, parts: &mut Parts<'_>, checks: &Checks<'_>) -> Result<Vec<ArrayRef>> {
-    let fields = parts.nulls.is_none().then_some(fields);
-    checks.aligned_children(parts, fields)
+    Ok(unsafe { StructArray::new_unchecked_with_length(fields.clone(), children, nulls, length) })
 }
 
 fn views<T: ByteViewType + ?Sized>(parts: &mut Parts<'_>) -> ArrayRef {
@@ -247,24 +236,35 @@ fn last_offset_within<O: OffsetSizeTrait>(offsets: &OffsetBuffer<O>, len: usize,
     checks.require(end <= len, Some(0), || format!("{len} elements, but the offsets reach {end}"))
 }
 
-fn list<O: OffsetSizeTrait>(field: &FieldRef, parts: &mut Parts<'_>, checks: &Checks<'_>) -> Result<ArrayRef> {
-    let offsets = parts.offsets::<O>();
-    let child = parts.children[0].clone();
+/// The list array of `field` over `child` (built from the field's type), checked to hold what the
+/// offsets (whose first and last the importer checked) reach.
+pub(crate) fn list<O: OffsetSizeTrait>(
+    field: &FieldRef,
+    offsets: OffsetBuffer<O>,
+    child: ArrayRef,
+    nulls: Option<NullBuffer>,
+    checks: &Checks<'_>,
+) -> Result<ArrayRef> {
     last_offset_within(&offsets, child.len(), checks)?;
     // SAFETY: the last offset is within the child (checked).
-    Ok(Arc::new(unsafe { GenericListArray::<O>::new_unchecked(field.clone(), offsets, child, parts.nulls.take()) }))
+    Ok(Arc::new(unsafe { GenericListArray::<O>::new_unchecked(field.clone(), offsets, child, nulls) }))
 }
 
-fn map(field: &FieldRef, sorted: bool, parts: &mut Parts<'_>, checks: &Checks<'_>) -> Result<ArrayRef> {
-    let offsets = parts.offsets::<i32>();
-    let Some(entries) = parts.entries.take() else {
-        return Err(checks.path.index("children", 0).invalid("a map's entries must be a struct"));
-    };
+/// The map array of `field` over `entries` (built from the field's struct type), checked to hold
+/// what the offsets reach, with no null keys.
+pub(crate) fn map(
+    field: &FieldRef,
+    sorted: bool,
+    offsets: OffsetBuffer<i32>,
+    entries: StructArray,
+    nulls: Option<NullBuffer>,
+    checks: &Checks<'_>,
+) -> Result<ArrayRef> {
     last_offset_within(&offsets, entries.len(), checks)?;
     checks.no_nulls(entries.column(0).as_ref(), 0, "a map's keys")?;
     // SAFETY: the last offset is within the entries (checked); the entries were built from the
     // field's struct type, so they have its two children.
-    Ok(Arc::new(unsafe { MapArray::new_unchecked(field.clone(), offsets, entries, parts.nulls.take(), sorted) }))
+    Ok(Arc::new(unsafe { MapArray::new_unchecked(field.clone(), offsets, entries, nulls, sorted) }))
 }
 
 fn list_view<O: OffsetSizeTrait>(field: &arrow_schema::FieldRef, parts: &mut Parts<'_>) -> ArrayRef {

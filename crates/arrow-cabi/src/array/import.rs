@@ -6,13 +6,14 @@
 //! Buffers are copied only when under-aligned for their element type.
 
 use std::ffi::c_void;
+use std::mem::size_of;
 use std::ptr::NonNull;
 use std::sync::Arc;
 
 use arrow_buffer::{BooleanBuffer, Buffer, MutableBuffer, NullBuffer};
 use arrow_cabi_sys::ArrowArray;
-use arrow_array::{ArrayRef, RecordBatch, StructArray};
-use arrow_schema::{DataType, Fields, SchemaRef};
+use arrow_array::{ArrayRef, OffsetSizeTrait, RecordBatch, StructArray};
+use arrow_schema::{DataType, FieldRef, Fields, SchemaRef};
 
 use super::build::{self, build, Buffers, Checks, Parts};
 use super::full;
@@ -93,22 +94,37 @@ impl Importer<'_> {
     /// # Safety
     /// As [`import_array`], for `array` and everything below it.
     unsafe fn node(&self, array: &ArrowArray, data_type: &DataType, path: &Path<'_>, depth: usize) -> Result<ArrayRef> {
+        // SAFETY (both arms): forwarded from the caller.
         let array = match Leaf::of(data_type) {
-            // A released array takes the general path, which reports it.
-            // SAFETY: forwarded from the caller.
+            // A released leaf takes the general path, which reports it.
             Some(leaf) if array.release.is_some() => unsafe { self.leaf(array, data_type, leaf, path)? },
-            _ => {
-                let mut parts = Parts::new(data_type);
-                // SAFETY: forwarded from the caller.
-                unsafe { self.read(array, &mut parts, path, depth)? };
-                build(&mut parts, self.level, path)?
-            }
+            _ => unsafe { self.nested(array, data_type, path, depth)? },
         };
         if self.level == Level::Checked(Validation::Full) {
             // Node by node (children first) rather than once at the root, so the error names the node.
             full::validate(array.as_ref()).map_err(|e| path.invalid(e))?;
         }
         Ok(array)
+    }
+
+    /// A node of any layout but the leaves' (or a released leaf): structs, lists and maps each by
+    /// their own path, the others by the general loop over the layout table.
+    ///
+    /// # Safety
+    /// As [`import_array`], for `array` and everything below it.
+    unsafe fn nested(&self, array: &ArrowArray, data_type: &DataType, path: &Path<'_>, depth: usize) -> Result<ArrayRef> {
+        // SAFETY (all arms): forwarded from the caller.
+        Ok(match data_type {
+            DataType::Struct(fields) => Arc::new(unsafe { self.structure(array, fields, data_type, path, depth)? }),
+            DataType::List(field) => unsafe { self.list::<i32>(array, field, data_type, path, depth)? },
+            DataType::LargeList(field) => unsafe { self.list::<i64>(array, field, data_type, path, depth)? },
+            DataType::Map(field, sorted) => unsafe { self.map(array, field, *sorted, data_type, path, depth)? },
+            _ => {
+                let mut parts = Parts::new(data_type);
+                unsafe { self.read(array, &mut parts, path, depth)? };
+                build(&mut parts, self.level, path)?
+            }
+        })
     }
 
     /// A node of one of the leaf layouts most columns have, read as `leaf` says rather than by the
@@ -180,12 +196,7 @@ impl Importer<'_> {
     /// As [`import_array`], for `array` and everything below it.
     unsafe fn read(&self, array: &ArrowArray, parts: &mut Parts<'_>, path: &Path<'_>, depth: usize) -> Result<()> {
         let data_type = parts.data_type;
-        if depth > MAX_DEPTH {
-            return Err(path.invalid(format!("nesting deeper than {MAX_DEPTH} levels")));
-        }
-        if array.release.is_none() {
-            return Err(path.invalid("the array is released (its release callback is NULL)"));
-        }
+        enter(array, path, depth)?;
         let shape = validate::shape(array, data_type, path)?;
         let layout = layout::layout(data_type);
         // SAFETY: `shape` checked that `buffers` holds `n_buffers` entries.
@@ -227,11 +238,6 @@ impl Importer<'_> {
             let child_path = path.index("children", index);
             // SAFETY: `shape` checked the node has `n_children` children; valid per the caller.
             let child = unsafe { child(array, index, &child_path)? };
-            if let (DataType::Map(..), DataType::Struct(fields)) = (data_type, child_field.data_type()) {
-                // SAFETY: forwarded from the caller.
-                parts.entries = Some(unsafe { self.entries(child, fields, &child_path, depth + 1)? });
-                continue;
-            }
             // SAFETY: forwarded from the caller.
             children.push(unsafe { self.node(child, child_field.data_type(), &child_path, depth + 1)? });
         }
@@ -269,21 +275,89 @@ impl Importer<'_> {
         Ok((buffer, last))
     }
 
-    /// A map's entries: a struct array of `fields`, as [`node`](Self::node) imports any struct but not
-    /// behind an `Arc`, since the map takes them by value.
+    /// A struct node of type `fields` (`data_type`), read without the general loop: its validity,
+    /// then its children, which are then checked and aligned to its extent. Not behind an `Arc`,
+    /// since a map takes its entries by value.
     ///
     /// # Safety
     /// As [`import_array`], for `array` and everything below it.
-    unsafe fn entries(&self, array: &ArrowArray, fields: &Fields, path: &Path<'_>, depth: usize) -> Result<StructArray> {
-        let data_type = DataType::Struct(fields.clone());
-        let mut parts = Parts::new(&data_type);
-        // SAFETY: forwarded from the caller.
-        unsafe { self.read(array, &mut parts, path, depth)? };
-        let entries = build::struct_array(fields, &mut parts, self.level, path)?;
-        if self.level == Level::Checked(Validation::Full) {
-            full::validate(&entries).map_err(|e| path.invalid(e))?;
+    unsafe fn structure(&self, array: &ArrowArray, fields: &Fields, data_type: &DataType, path: &Path<'_>, depth: usize) -> Result<StructArray> {
+        enter(array, path, depth)?;
+        let shape = validate::fixed_shape(array, 1, fields.len(), data_type, path)?;
+        // SAFETY: `shape` checked that `buffers` holds the struct's one entry.
+        let validity = unsafe { *array.buffers }.cast::<u8>();
+        let nulls = self.validity(validity, data_type, &shape, &path.index("buffers", 0))?;
+        let mut children = Vec::with_capacity(fields.len());
+        for (index, field) in fields.iter().enumerate() {
+            let child_path = path.index("children", index);
+            // SAFETY: `shape` checked the struct has a child per field; valid per the caller.
+            let child = unsafe { child(array, index, &child_path)? };
+            // SAFETY: forwarded from the caller.
+            children.push(unsafe { self.node(child, field.data_type(), &child_path, depth + 1)? });
         }
-        Ok(entries)
+        build::struct_array(fields, children, nulls, (shape.offset, shape.length), &Checks::at(self.level, path))
+    }
+
+    /// A list node of `O` offsets, read without the general loop.
+    ///
+    /// # Safety
+    /// As [`import_array`], for `array` and everything below it.
+    unsafe fn list<O: OffsetSizeTrait>(&self, array: &ArrowArray, field: &FieldRef, data_type: &DataType, path: &Path<'_>, depth: usize) -> Result<ArrayRef> {
+        // SAFETY: forwarded from the caller.
+        let (shape, nulls, offsets, child) = unsafe { self.offsets_node(array, size_of::<O>(), data_type, path, depth)? };
+        let child_path = path.index("children", 0);
+        // SAFETY: forwarded from the caller.
+        let values = unsafe { self.node(child, field.data_type(), &child_path, depth + 1)? };
+        let offsets = build::checked_offsets(offsets, shape.offset, shape.length);
+        build::list::<O>(field, offsets, values, nulls, &Checks::at(self.level, path))
+    }
+
+    /// A map node, read without the general loop; its entries are a struct array by value.
+    ///
+    /// # Safety
+    /// As [`import_array`], for `array` and everything below it.
+    unsafe fn map(&self, array: &ArrowArray, field: &FieldRef, sorted: bool, data_type: &DataType, path: &Path<'_>, depth: usize) -> Result<ArrayRef> {
+        // SAFETY: forwarded from the caller.
+        let (shape, nulls, offsets, child) = unsafe { self.offsets_node(array, size_of::<i32>(), data_type, path, depth)? };
+        let child_path = path.index("children", 0);
+        let DataType::Struct(fields) = field.data_type() else {
+            // The child is read (and any fault in it reported) before its type is refused.
+            // SAFETY: forwarded from the caller.
+            unsafe { self.node(child, field.data_type(), &child_path, depth + 1)? };
+            return Err(child_path.invalid("a map's entries must be a struct"));
+        };
+        // SAFETY: forwarded from the caller.
+        let entries = unsafe { self.structure(child, fields, field.data_type(), &child_path, depth + 1)? };
+        if self.level == Level::Checked(Validation::Full) {
+            full::validate(&entries).map_err(|e| child_path.invalid(e))?;
+        }
+        let offsets = build::checked_offsets(offsets, shape.offset, shape.length);
+        build::map(field, sorted, offsets, entries, nulls, &Checks::at(self.level, path))
+    }
+
+    /// The shape, nulls and offsets buffer of a list or map node (`width`-byte offsets), and its
+    /// one child, checked in the order the general loop checks them.
+    ///
+    /// # Safety
+    /// As [`import_array`], for `array` and everything below it.
+    unsafe fn offsets_node<'a>(
+        &self,
+        array: &'a ArrowArray,
+        width: usize,
+        data_type: &DataType,
+        path: &Path<'_>,
+        depth: usize,
+    ) -> Result<(validate::Shape, Option<NullBuffer>, Buffer, &'a ArrowArray)> {
+        enter(array, path, depth)?;
+        let shape = validate::fixed_shape(array, 2, 1, data_type, path)?;
+        // SAFETY: `shape` checked that `buffers` holds the node's two entries.
+        let pointers = unsafe { raw_slice(array.buffers.cast::<*const u8>(), 2) };
+        let nulls = self.validity(pointers[0], data_type, &shape, &path.index("buffers", 0))?;
+        // SAFETY: per the caller the offsets buffer holds `extent + 1` offsets.
+        let (offsets, _) = unsafe { self.offsets(pointers[1], data_type, &shape, width, &path.index("buffers", 1))? };
+        // SAFETY: `shape` checked the node has one child; valid per the caller.
+        let child = unsafe { child(array, 0, &path.index("children", 0))? };
+        Ok((shape, nulls, offsets, child))
     }
 
     /// The buffer in `slot` of a node of `data_type`: as many bytes as the slot spans for the node's
@@ -401,6 +475,17 @@ impl Importer<'_> {
         // SAFETY: per the caller the bytes stay valid until the owner (held by the buffer) releases them.
         Ok(unsafe { Buffer::from_custom_allocation(pointer, len, self.owner.clone()) })
     }
+}
+
+/// Refuses a node nested deeper than [`MAX_DEPTH`] or released, before anything else is read of it.
+fn enter(array: &ArrowArray, path: &Path<'_>, depth: usize) -> Result<()> {
+    if depth > MAX_DEPTH {
+        return Err(path.invalid(format!("nesting deeper than {MAX_DEPTH} levels")));
+    }
+    if array.release.is_none() {
+        return Err(path.invalid("the array is released (its release callback is NULL)"));
+    }
+    Ok(())
 }
 
 /// Child `index` of `array`, refusing a NULL pointer.
