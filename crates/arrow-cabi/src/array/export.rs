@@ -21,7 +21,9 @@ use arrow_array::types::{
     BinaryType, ByteArrayType, Int16Type, Int32Type, Int64Type, LargeBinaryType, LargeUtf8Type, RunEndIndexType,
     Utf8Type,
 };
-use arrow_array::{downcast_primitive_array, Array, ArrayRef, GenericByteArray, RecordBatch, UnionArray};
+use arrow_array::{
+    downcast_primitive, Array, ArrayRef, ArrowPrimitiveType, GenericByteArray, PrimitiveArray, RecordBatch, UnionArray,
+};
 use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBuffer};
 use arrow_cabi_sys::ArrowArray;
 use arrow_schema::DataType;
@@ -119,7 +121,13 @@ impl<'a> Leaf<'a> {
     /// the typed array once it is downcast, without further calls through `dyn Array`.
     #[inline]
     fn of(array: &'a dyn Array) -> Option<Self> {
-        Some(match array.data_type() {
+        macro_rules! primitive {
+            ($t:ty) => {
+                Leaf::primitive(array.as_primitive::<$t>())
+            };
+        }
+        let data_type = array.data_type();
+        Some(match data_type {
             DataType::Boolean => {
                 let array = array.as_boolean();
                 let values = array.values();
@@ -129,11 +137,16 @@ impl<'a> Leaf<'a> {
             DataType::LargeUtf8 => Leaf::bytes(array.as_bytes::<LargeUtf8Type>()),
             DataType::Binary => Leaf::bytes(array.as_bytes::<BinaryType>()),
             DataType::LargeBinary => Leaf::bytes(array.as_bytes::<LargeBinaryType>()),
-            _ => downcast_primitive_array!(
-                array => Leaf::new(array.len(), 0, array.nulls(), [array.values().inner().as_ptr(), ptr::null()], 1),
+            _ => downcast_primitive!(
+                data_type => (primitive),
                 _ => return None,
             ),
         })
+    }
+
+    #[inline]
+    fn primitive<T: ArrowPrimitiveType>(array: &'a PrimitiveArray<T>) -> Self {
+        Leaf::new(array.len(), 0, array.nulls(), [array.values().inner().as_ptr(), ptr::null()], 1)
     }
 
     #[inline]
@@ -511,8 +524,9 @@ impl Writer<'_> {
         // SAFETY: `claim` reserved one node at `at` and `n_buffers` pointers from `buffers`.
         unsafe {
             buffers.write(validity.cast());
-            for (index, &pointer) in leaf.data[..leaf.n_data].iter().enumerate() {
-                buffers.add(1 + index).write(pointer.cast());
+            buffers.add(1).write(leaf.data[0].cast());
+            if leaf.n_data == 2 {
+                buffers.add(2).write(leaf.data[1].cast());
             }
             at.write(self.node(&leaf, n_buffers, buffers));
         }
