@@ -7,9 +7,9 @@
 
 use std::sync::Arc;
 
-use arrow_array::types::{BinaryViewType, ByteViewType, RunEndIndexType, StringViewType};
+use arrow_array::types::{ArrowDictionaryKeyType, BinaryViewType, ByteViewType, RunEndIndexType, StringViewType};
 use arrow_array::{
-    downcast_integer, downcast_run_end_index, Array, ArrayRef, DictionaryArray, FixedSizeBinaryArray,
+    downcast_run_end_index, Array, ArrayRef, DictionaryArray, FixedSizeBinaryArray,
     FixedSizeListArray, GenericByteViewArray, GenericListArray, GenericListViewArray, MapArray, NullArray,
     OffsetSizeTrait, PrimitiveArray, RunArray, StructArray, UnionArray,
 };
@@ -137,16 +137,7 @@ impl<'p> Checks<'p> {
     }
 }
 
-// The per-type steps of the `downcast_*!` dispatches below.
-macro_rules! dictionary_array {
-    ($t:ty, $parts:ident) => {{
-        let values = $parts.children[0].clone();
-        let keys = PrimitiveArray::<$t>::new($parts.scalars(0, $parts.length), $parts.nulls.take());
-        // SAFETY: the keys are in range of the values by the producer's promise, which `Full` checks.
-        Arc::new(unsafe { DictionaryArray::new_unchecked(keys, values) }) as ArrayRef
-    }};
-}
-
+// The per-type step of the `downcast_*!` dispatch below.
 macro_rules! run_array {
     ($t:ty, $parts:ident, $checks:ident, $extent:ident) => {
         run::<$t>($parts, &$checks, $extent)?
@@ -198,10 +189,8 @@ pub(crate) fn build(parts: &mut Parts<'_>, level: Level, path: &Path<'_>) -> Res
             run_ends.data_type() => (run_array, parts, checks, extent),
             other => return Err(path.invalid(format!("run ends of type {other}"))),
         },
-        DataType::Dictionary(key, _) => downcast_integer! {
-            key.as_ref() => (dictionary_array, parts),
-            other => return Err(path.invalid(format!("dictionary index of type {other}"))),
-        },
+        // Integer keys are read by the importer's own path and built by [`dictionary`].
+        DataType::Dictionary(key, _) => return Err(path.invalid(format!("dictionary index of type {key}"))),
         other => return Err(path.invalid(format!("cannot import arrays of type {other}"))),
     })
 }
@@ -234,6 +223,20 @@ fn views<T: ByteViewType + ?Sized>(parts: &mut Parts<'_>) -> ArrayRef {
 fn last_offset_within<O: OffsetSizeTrait>(offsets: &OffsetBuffer<O>, len: usize, checks: &Checks<'_>) -> Result<()> {
     let end = offsets.last().as_usize();
     checks.require(end <= len, Some(0), || format!("{len} elements, but the offsets reach {end}"))
+}
+
+/// The dictionary array of `keys` (a buffer of `length` keys from element `offset` on, with their
+/// nulls) into `values`.
+pub(crate) fn dictionary<K: ArrowDictionaryKeyType>(
+    keys: Buffer,
+    (offset, length): (usize, usize),
+    nulls: Option<NullBuffer>,
+    values: ArrayRef,
+) -> ArrayRef {
+    // SAFETY: the importer built the nulls (if any) over the node's `length` elements.
+    let keys = unsafe { PrimitiveArray::<K>::new_unchecked(scalars(keys, offset, length), nulls) };
+    // SAFETY: the keys are in range of the values by the producer's promise, which `Full` checks.
+    Arc::new(unsafe { DictionaryArray::new_unchecked(keys, values) })
 }
 
 /// The list array of `field` over `child` (built from the field's type), checked to hold what the

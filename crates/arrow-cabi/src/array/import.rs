@@ -6,13 +6,14 @@
 //! Buffers are copied only when under-aligned for their element type.
 
 use std::ffi::c_void;
-use std::mem::size_of;
+use std::mem::{align_of, size_of};
 use std::ptr::NonNull;
 use std::sync::Arc;
 
 use arrow_buffer::{BooleanBuffer, Buffer, MutableBuffer, NullBuffer};
 use arrow_cabi_sys::ArrowArray;
-use arrow_array::{ArrayRef, OffsetSizeTrait, RecordBatch, StructArray};
+use arrow_array::types::ArrowDictionaryKeyType;
+use arrow_array::{downcast_integer, ArrayRef, OffsetSizeTrait, RecordBatch, StructArray};
 use arrow_schema::{DataType, FieldRef, Fields, SchemaRef};
 
 use super::build::{self, build, Buffers, Checks, Parts};
@@ -119,12 +120,24 @@ impl Importer<'_> {
             DataType::List(field) => unsafe { self.list::<i32>(array, field, data_type, path, depth)? },
             DataType::LargeList(field) => unsafe { self.list::<i64>(array, field, data_type, path, depth)? },
             DataType::Map(field, sorted) => unsafe { self.map(array, field, *sorted, data_type, path, depth)? },
-            _ => {
-                let mut parts = Parts::new(data_type);
-                unsafe { self.read(array, &mut parts, path, depth)? };
-                build(&mut parts, self.level, path)?
-            }
+            DataType::Dictionary(key, values) => downcast_integer! {
+                key.as_ref() => (dictionary, self, array, values, data_type, path, depth),
+                _ => unsafe { self.general(array, data_type, path, depth)? },
+            },
+            _ => unsafe { self.general(array, data_type, path, depth)? },
         })
+    }
+
+    /// A node of any other layout, read by the general loop over the layout table, then built by
+    /// [`build`].
+    ///
+    /// # Safety
+    /// As [`import_array`], for `array` and everything below it.
+    unsafe fn general(&self, array: &ArrowArray, data_type: &DataType, path: &Path<'_>, depth: usize) -> Result<ArrayRef> {
+        let mut parts = Parts::new(data_type);
+        // SAFETY: forwarded from the caller.
+        unsafe { self.read(array, &mut parts, path, depth)? };
+        build(&mut parts, self.level, path)
     }
 
     /// A node of one of the leaf layouts most columns have, read as `leaf` says rather than by the
@@ -133,7 +146,7 @@ impl Importer<'_> {
     /// # Safety
     /// As [`import_array`], for `array`, which is unreleased.
     unsafe fn leaf(&self, array: &ArrowArray, data_type: &DataType, leaf: Leaf, path: &Path<'_>) -> Result<ArrayRef> {
-        let shape = validate::fixed_shape(array, leaf.n_buffers(), 0, data_type, path)?;
+        let shape = validate::fixed_shape(array, leaf.n_buffers(), 0, false, data_type, path)?;
         // SAFETY: `shape` checked that `buffers` holds the leaf's entries (two, or three for bytes).
         let pointers = unsafe { raw_slice(array.buffers.cast::<*const u8>(), shape.n_buffers) };
         let nulls = self.validity(pointers[0], data_type, &shape, &path.index("buffers", 0))?;
@@ -170,7 +183,7 @@ impl Importer<'_> {
         let DataType::Struct(fields) = data_type else {
             return Err(path.invalid(format!("a record batch must be a struct array, not {data_type}")));
         };
-        let shape = validate::fixed_shape(array, 1, fields.len(), data_type, path)?;
+        let shape = validate::fixed_shape(array, 1, fields.len(), false, data_type, path)?;
         // SAFETY: `shape` checked that `buffers` holds the struct's one entry.
         let validity = unsafe { *array.buffers }.cast::<u8>();
         if self.validity(validity, data_type, &shape, &path.index("buffers", 0))?.is_some() {
@@ -283,7 +296,7 @@ impl Importer<'_> {
     /// As [`import_array`], for `array` and everything below it.
     unsafe fn structure(&self, array: &ArrowArray, fields: &Fields, data_type: &DataType, path: &Path<'_>, depth: usize) -> Result<StructArray> {
         enter(array, path, depth)?;
-        let shape = validate::fixed_shape(array, 1, fields.len(), data_type, path)?;
+        let shape = validate::fixed_shape(array, 1, fields.len(), false, data_type, path)?;
         // SAFETY: `shape` checked that `buffers` holds the struct's one entry.
         let validity = unsafe { *array.buffers }.cast::<u8>();
         let nulls = self.validity(validity, data_type, &shape, &path.index("buffers", 0))?;
@@ -335,6 +348,35 @@ impl Importer<'_> {
         build::map(field, sorted, offsets, entries, nulls, &Checks::at(self.level, path))
     }
 
+    /// A dictionary node with keys of `K`, read without the general loop: its keys as a primitive
+    /// leaf, then its values (of `values`) from the `dictionary` pointer.
+    ///
+    /// # Safety
+    /// As [`import_array`], for `array` and everything below it.
+    unsafe fn dictionary<K: ArrowDictionaryKeyType>(
+        &self,
+        array: &ArrowArray,
+        values: &DataType,
+        data_type: &DataType,
+        path: &Path<'_>,
+        depth: usize,
+    ) -> Result<ArrayRef> {
+        enter(array, path, depth)?;
+        let shape = validate::fixed_shape(array, 2, 0, true, data_type, path)?;
+        // SAFETY: `shape` checked that `buffers` holds the node's two entries.
+        let pointers = unsafe { raw_slice(array.buffers.cast::<*const u8>(), 2) };
+        let nulls = self.validity(pointers[0], data_type, &shape, &path.index("buffers", 0))?;
+        let keys_path = path.index("buffers", 1);
+        let len = byte_len(shape.offset + shape.length, size_of::<K::Native>(), &keys_path)?;
+        // SAFETY: per the caller the buffer holds a key for each element of the extent.
+        let keys = unsafe { self.buffer(pointers[1], len, align_of::<K::Native>(), &keys_path)? };
+        // SAFETY: `shape` checked the dictionary pointer is set; valid per the caller.
+        let dictionary = unsafe { &*array.dictionary };
+        // SAFETY: forwarded from the caller.
+        let values = unsafe { self.node(dictionary, values, &path.field("dictionary"), depth + 1)? };
+        Ok(build::dictionary::<K>(keys, (shape.offset, shape.length), nulls, values))
+    }
+
     /// The shape, nulls and offsets buffer of a list or map node (`width`-byte offsets), and its
     /// one child, checked in the order the general loop checks them.
     ///
@@ -349,7 +391,7 @@ impl Importer<'_> {
         depth: usize,
     ) -> Result<(validate::Shape, Option<NullBuffer>, Buffer, &'a ArrowArray)> {
         enter(array, path, depth)?;
-        let shape = validate::fixed_shape(array, 2, 1, data_type, path)?;
+        let shape = validate::fixed_shape(array, 2, 1, false, data_type, path)?;
         // SAFETY: `shape` checked that `buffers` holds the node's two entries.
         let pointers = unsafe { raw_slice(array.buffers.cast::<*const u8>(), 2) };
         let nulls = self.validity(pointers[0], data_type, &shape, &path.index("buffers", 0))?;
@@ -476,6 +518,15 @@ impl Importer<'_> {
         Ok(unsafe { Buffer::from_custom_allocation(pointer, len, self.owner.clone()) })
     }
 }
+
+// The step of the `downcast_integer!` dispatch of dictionaries by key type.
+macro_rules! dictionary {
+    ($key:ty, $importer:ident, $array:ident, $values:ident, $data_type:ident, $path:ident, $depth:ident) => {
+        // SAFETY: forwarded from the caller.
+        unsafe { $importer.dictionary::<$key>($array, $values, $data_type, $path, $depth)? }
+    };
+}
+use dictionary;
 
 /// Refuses a node nested deeper than [`MAX_DEPTH`] or released, before anything else is read of it.
 fn enter(array: &ArrowArray, path: &Path<'_>, depth: usize) -> Result<()> {

@@ -53,13 +53,13 @@ pub(crate) struct Shape {
 /// `data_type`'s layout, and that the pointer arrays it needs are non-NULL.
 pub(crate) fn shape(array: &ArrowArray, data_type: &DataType, path: &Path<'_>) -> Result<Shape> {
     let layout = layout::layout(data_type);
-    // Unions and dictionaries have rules of their own; the null type and run-end-encoded arrays no
-    // buffers, views a variable number.
-    let special = matches!(data_type, DataType::Union(..) | DataType::Dictionary(..));
-    if special || layout.buffers.is_empty() || layout.variadic {
+    // Unions have rules of their own; the null type and run-end-encoded arrays no buffers, views a
+    // variable number.
+    if matches!(data_type, DataType::Union(..)) || layout.buffers.is_empty() || layout.variadic {
         return checked_shape(array, data_type, path);
     }
-    fixed_shape(array, layout.buffers.len(), layout::child_count(data_type), data_type, path)
+    let dictionary = matches!(data_type, DataType::Dictionary(..));
+    fixed_shape(array, layout.buffers.len(), layout::child_count(data_type), dictionary, data_type, path)
 }
 
 /// [`shape`], each check in turn, so that a failure names its field.
@@ -121,13 +121,15 @@ fn checked_shape(array: &ArrowArray, data_type: &DataType, path: &Path<'_>) -> R
 }
 
 /// [`shape`] for a node of a type that lists `n_buffers` buffers (at least one) and `n_children`
-/// children, and is neither a dictionary, a union, the null type nor a view (the leaf types and
-/// structs): the same checks, with the counts given rather than looked up in the layout table, as
-/// one condition. A node that fails it goes through the checks in turn, which name the fault.
+/// children, is a `dictionary` type or not, and is neither a union, the null type nor a view (the
+/// leaf types, structs, lists, maps and dictionaries): the same checks, with the counts given rather
+/// than looked up in the layout table, as one condition. A node that fails it goes through the
+/// checks in turn, which name the fault.
 pub(crate) fn fixed_shape(
     array: &ArrowArray,
     n_buffers: usize,
     n_children: usize,
+    dictionary: bool,
     data_type: &DataType,
     path: &Path<'_>,
 ) -> Result<Shape> {
@@ -140,7 +142,7 @@ pub(crate) fn fixed_shape(
         && array.n_children == n_children as i64
         && !array.buffers.is_null()
         && (n_children == 0 || !array.children.is_null())
-        && array.dictionary.is_null();
+        && array.dictionary.is_null() != dictionary;
     if !well_formed {
         return checked_shape(array, data_type, path);
     }
@@ -217,8 +219,11 @@ mod tests {
         let int32 = DataType::Int32;
         let fields = vec![arrow_schema::Field::new("a", DataType::Int8, true)];
         let structure = DataType::Struct(fields.into());
+        let dictionary_type = DataType::Dictionary(Box::new(DataType::Int16), Box::new(DataType::Utf8));
         let mut compared = 0;
-        for (data_type, n_buffers, n_children) in [(&int32, 2, 0), (&structure, 1, 1)] {
+        for (data_type, n_buffers, n_children, is_dictionary) in
+            [(&int32, 2, 0, false), (&structure, 1, 1, false), (&dictionary_type, 2, 0, true)]
+        {
             for length in [-1, 0, 5, i64::MAX] {
                 for offset in [-1, 0, 3, i64::MAX] {
                     for null_count in [-2, -1, 0, 5, 6] {
@@ -236,7 +241,7 @@ mod tests {
                                         dictionary: if has_dictionary { &mut dictionary } else { std::ptr::null_mut() },
                                         ..ArrowArray::EMPTY
                                     };
-                                    let fast = fixed_shape(&array, n_buffers, n_children, data_type, &root);
+                                    let fast = fixed_shape(&array, n_buffers, n_children, is_dictionary, data_type, &root);
                                     let reference = checked_shape(&array, data_type, &root);
                                     let show = |result: &Result<Shape>| match result {
                                         Ok(shape) => format!("{shape:?}"),
@@ -251,7 +256,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(compared, 2 * 4 * 4 * 5 * 4 * 5 * 2);
+        assert_eq!(compared, 3 * 4 * 4 * 5 * 4 * 5 * 2);
     }
 
     #[test]
