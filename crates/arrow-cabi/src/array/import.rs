@@ -95,11 +95,13 @@ impl Importer<'_> {
     /// # Safety
     /// As [`import_array`], for `array` and everything below it.
     unsafe fn node(&self, array: &ArrowArray, data_type: &DataType, path: &Path<'_>, depth: usize) -> Result<ArrayRef> {
-        // SAFETY (both arms): forwarded from the caller.
-        let array = match Leaf::of(data_type) {
-            // A released leaf takes the general path, which reports it.
-            Some(leaf) if array.release.is_some() => unsafe { self.leaf(array, data_type, leaf, path)? },
-            _ => unsafe { self.nested(array, data_type, path, depth)? },
+        // SAFETY: both arms forward the caller's guarantees for `array` and everything below it.
+        let array = unsafe {
+            match Leaf::of(data_type) {
+                // A released leaf takes the general path, which reports it.
+                Some(leaf) if array.release.is_some() => self.leaf(array, data_type, leaf, path)?,
+                _ => self.nested(array, data_type, path, depth)?,
+            }
         };
         if self.level == Level::Checked(Validation::Full) {
             // Node by node (children first) rather than once at the root, so the error names the node.
@@ -114,17 +116,19 @@ impl Importer<'_> {
     /// # Safety
     /// As [`import_array`], for `array` and everything below it.
     unsafe fn nested(&self, array: &ArrowArray, data_type: &DataType, path: &Path<'_>, depth: usize) -> Result<ArrayRef> {
-        // SAFETY (all arms): forwarded from the caller.
-        Ok(match data_type {
-            DataType::Struct(fields) => Arc::new(unsafe { self.structure(array, fields, data_type, path, depth)? }),
-            DataType::List(field) => unsafe { self.list::<i32>(array, field, data_type, path, depth)? },
-            DataType::LargeList(field) => unsafe { self.list::<i64>(array, field, data_type, path, depth)? },
-            DataType::Map(field, sorted) => unsafe { self.map(array, field, *sorted, data_type, path, depth)? },
-            DataType::Dictionary(key, values) => downcast_integer! {
-                key.as_ref() => (dictionary, self, array, values, data_type, path, depth),
-                _ => unsafe { self.general(array, data_type, path, depth)? },
-            },
-            _ => unsafe { self.general(array, data_type, path, depth)? },
+        // SAFETY: every arm forwards the caller's guarantees for `array` and everything below it.
+        Ok(unsafe {
+            match data_type {
+                DataType::Struct(fields) => Arc::new(self.structure(array, fields, data_type, path, depth)?),
+                DataType::List(field) => self.list::<i32>(array, field, data_type, path, depth)?,
+                DataType::LargeList(field) => self.list::<i64>(array, field, data_type, path, depth)?,
+                DataType::Map(field, sorted) => self.map(array, field, *sorted, data_type, path, depth)?,
+                DataType::Dictionary(key, values) => downcast_integer! {
+                    key.as_ref() => (dictionary, self, array, values, data_type, path, depth),
+                    _ => self.general(array, data_type, path, depth)?,
+                },
+                _ => self.general(array, data_type, path, depth)?,
+            }
         })
     }
 
@@ -519,11 +523,11 @@ impl Importer<'_> {
     }
 }
 
-// The step of the `downcast_integer!` dispatch of dictionaries by key type.
+// The step of the `downcast_integer!` dispatch of dictionaries by key type (inside the caller's
+// `unsafe` block).
 macro_rules! dictionary {
     ($key:ty, $importer:ident, $array:ident, $values:ident, $data_type:ident, $path:ident, $depth:ident) => {
-        // SAFETY: forwarded from the caller.
-        unsafe { $importer.dictionary::<$key>($array, $values, $data_type, $path, $depth)? }
+        $importer.dictionary::<$key>($array, $values, $data_type, $path, $depth)?
     };
 }
 use dictionary;
