@@ -158,6 +158,7 @@ pub(crate) fn fixed_shape(
 /// Checks an offsets buffer holding `offset + length + 1` offsets of `width` bytes and returns the last
 /// one, which is how many bytes (or child elements) the array spans. The last offset is always checked
 /// to be non-negative; from [`Validation::Minimal`] up, the first must be too and no greater than the last.
+#[inline]
 pub(crate) fn offsets(
     buffer: &Buffer,
     width: usize,
