@@ -62,7 +62,7 @@ pub(crate) fn checked_offsets<O: OffsetSizeTrait>(buffer: Buffer, offset: usize,
 
 /// `len` values of `T` from element `offset` of `buffer` on; without slicing (two atomic operations)
 /// when the buffer is exactly that, as an unsliced array's is. Always inlined: it runs for every
-/// imported buffer, and a call costs a tenth of it.
+/// imported buffer, and the call was a quarter of its cost.
 #[inline(always)]
 pub(crate) fn scalars<T: ArrowNativeType>(buffer: Buffer, offset: usize, len: usize) -> ScalarBuffer<T> {
     if offset == 0 && buffer.len() == len * std::mem::size_of::<T>() {
