@@ -135,6 +135,7 @@ fn columns(c: &mut Criterion) {
 }
 
 fn shapes(c: &mut Criterion) {
+    settle_allocator();
     for name in SHAPES {
         let batch = shape(name);
         roundtrip(c, name, &batch);

@@ -13,6 +13,8 @@
 //! iteration are (count at N iterations - count at 0 iterations) / N; per batch, divide a round trip by
 //! 100 more. `scripts/bench.sh` does that subtraction. `import` outputs are dropped after the loop, so
 //! (as in the criterion bench) import excludes the release.
+//! As in the criterion bench, a thread is started first (`settle_allocator`), so glibc's malloc takes
+//! its arena locks as in any process with threads.
 use std::hint::black_box;
 
 use arrow_schema::DataType;
@@ -22,6 +24,7 @@ mod common;
 use common::*;
 
 fn main() {
+    settle_allocator();
     let args: Vec<String> = std::env::args().collect();
     let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
     let case = value("--case").unwrap_or_else(|| usage("missing --case"));

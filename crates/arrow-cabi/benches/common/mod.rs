@@ -27,6 +27,15 @@ pub const ROWS_S4: usize = 1 << 20;
 /// The four shapes of issue 6.
 pub const SHAPES: [&str; 4] = ["s1", "s2", "s3", "s4"];
 
+/// Puts the allocator in the state every process that has ever started a thread is in, before
+/// anything is measured. glibc's malloc skips its arena locks until a second thread exists; criterion
+/// starts threads for its analysis after the first benchmark, so without this the first benchmark
+/// (S1, arrow-cabi) would run on cheaper allocations than every later one (arrow-cabi's S2 round trip
+/// measured 1.39 ms per stream before any thread, 1.70 ms after; arrow-rs's 5.90 and 6.84 ms).
+pub fn settle_allocator() {
+    std::thread::spawn(|| {}).join().expect("an empty thread");
+}
+
 /// The batch of a shape by name (`s1`..`s4`), or of S2's column mix at another width (`cols-N`).
 pub fn shape(name: &str) -> RecordBatch {
     match name {
