@@ -148,8 +148,9 @@ macro_rules! run_array {
 
 /// Builds the typed array of `parts`, checking (from [`Validation::Minimal`] up) what its constructor
 /// relies on. The leaf layouts (primitive, boolean, utf8 and binary) are not built here but by the
-/// importer's leaf path (`leaf.rs`), nor are structs, lists and maps, which the importer reads
-/// without `Parts` and builds with [`struct_array`], [`list`] and [`map`].
+/// importer's leaf path (`leaf.rs`), nor are structs, lists, maps and dictionaries with integer
+/// keys, which the importer reads without `Parts` and builds with [`struct_array`], [`list`],
+/// [`map`] and [`dictionary`].
 pub(crate) fn build(parts: &mut Parts<'_>, level: Level, path: &Path<'_>) -> Result<ArrayRef> {
     let checks = Checks::at(level, path);
     let extent = parts.offset + parts.length;

@@ -456,8 +456,8 @@ struct Writer<'w> {
 }
 
 impl Writer<'_> {
-    /// Writes `item` and everything below it; returns its node. Inlined where a node writes its
-    /// children, so that a leaf child (as most columns are) is written without a call.
+    /// Writes `item` and everything below it; returns its node. Always inlined: it only dispatches,
+    /// and a node's loop over its children then calls [`try_leaf`](Self::try_leaf) directly.
     #[inline(always)]
     fn add(&mut self, item: Item<'_>) -> *mut ArrowArray {
         match item {
