@@ -155,17 +155,17 @@ impl Importer<'_> {
         let pointers = unsafe { raw_slice(array.buffers.cast::<*const u8>(), shape.n_buffers) };
         let nulls = self.validity(pointers[0], data_type, &shape, &path.index("buffers", 0))?;
         let data_path = path.index("buffers", 1);
-        let extent = Extent { offset: shape.offset, length: shape.length, nulls };
+        let mut extent = Extent { offset: shape.offset, length: shape.length, nulls };
         Ok(match leaf {
             Leaf::Fixed { width, align, build } => {
                 let len = byte_len(shape.offset + shape.length, width, &data_path)?;
                 // SAFETY: per the caller the buffer holds `width` bytes for each element of the extent.
-                build(data_type, extent, unsafe { self.buffer(pointers[1], len, align, &data_path)? })
+                build(data_type, &mut extent, unsafe { self.buffer(pointers[1], len, align, &data_path)? })
             }
             Leaf::Bits => {
                 // SAFETY: per the caller the bitmap holds what its slot spans.
                 let bits = unsafe { self.slot(Slot::Bits, pointers[1], data_type, &shape, 0, &data_path)? };
-                leaf::boolean(extent, bits)
+                leaf::boolean(&mut extent, bits)
             }
             Leaf::Bytes { width, build } => {
                 // SAFETY: per the caller the offsets buffer holds `extent + 1` offsets.
@@ -173,7 +173,7 @@ impl Importer<'_> {
                 let values_path = path.index("buffers", 2);
                 // SAFETY: per the caller the values buffer holds what its slot spans (the last offset).
                 let values = unsafe { self.slot(Slot::Values, pointers[2], data_type, &shape, last, &values_path)? };
-                build(extent, offsets, values)
+                build(&mut extent, offsets, values)
             }
         })
     }

@@ -22,12 +22,12 @@ use super::build::{checked_offsets, scalars};
 #[derive(Clone, Copy)]
 pub(crate) enum Leaf {
     /// One buffer of `width` bytes per element, read as values aligned to `align`.
-    Fixed { width: usize, align: usize, build: fn(&DataType, Extent, Buffer) -> ArrayRef },
+    Fixed { width: usize, align: usize, build: fn(&DataType, &mut Extent, Buffer) -> ArrayRef },
     /// One buffer of a bit per element.
     Bits,
     /// A buffer of `width`-byte offsets (one more than the elements; first and last checked), then
     /// the bytes they index (covering the last offset).
-    Bytes { width: usize, build: fn(Extent, Buffer, Buffer) -> ArrayRef },
+    Bytes { width: usize, build: fn(&mut Extent, Buffer, Buffer) -> ArrayRef },
 }
 
 /// The elements of a node a typed array is built over, and its nulls.
@@ -79,9 +79,9 @@ impl Leaf {
     }
 }
 
-fn primitive<T: ArrowPrimitiveType>(data_type: &DataType, extent: Extent, values: Buffer) -> ArrayRef {
+fn primitive<T: ArrowPrimitiveType>(data_type: &DataType, extent: &mut Extent, values: Buffer) -> ArrayRef {
     // SAFETY: the importer built `nulls` (if any) over the node's `length` elements, as many as the values.
-    let array = unsafe { PrimitiveArray::<T>::new_unchecked(scalars(values, extent.offset, extent.length), extent.nulls) };
+    let array = unsafe { PrimitiveArray::<T>::new_unchecked(scalars(values, extent.offset, extent.length), extent.nulls.take()) };
     // Only a time zone or a decimal's precision and scale can differ from the native type's default.
     let parameterized = matches!(
         data_type,
@@ -95,11 +95,11 @@ fn primitive<T: ArrowPrimitiveType>(data_type: &DataType, extent: Extent, values
 }
 
 /// The boolean array of a [`Leaf::Bits`] node.
-pub(crate) fn boolean(extent: Extent, bits: Buffer) -> ArrayRef {
-    Arc::new(BooleanArray::new(BooleanBuffer::new(bits, extent.offset, extent.length), extent.nulls))
+pub(crate) fn boolean(extent: &mut Extent, bits: Buffer) -> ArrayRef {
+    Arc::new(BooleanArray::new(BooleanBuffer::new(bits, extent.offset, extent.length), extent.nulls.take()))
 }
 
-fn bytes<T: ByteArrayType>(extent: Extent, offsets: Buffer, values: Buffer) -> ArrayRef
+fn bytes<T: ByteArrayType>(extent: &mut Extent, offsets: Buffer, values: Buffer) -> ArrayRef
 where
     T::Offset: OffsetSizeTrait,
 {
@@ -107,7 +107,7 @@ where
     // SAFETY: the offsets are checked as `checked_offsets` says, and the importer sized the values
     // buffer to the last offset; UTF-8 and the middle offsets are the producer's promise, which `Full`
     // checks.
-    Arc::new(unsafe { GenericByteArray::<T>::new_unchecked(offsets, values, extent.nulls) })
+    Arc::new(unsafe { GenericByteArray::<T>::new_unchecked(offsets, values, extent.nulls.take()) })
 }
 
 #[cfg(test)]
