@@ -30,7 +30,9 @@ pub(crate) enum Leaf {
     Bytes { width: usize, build: fn(&mut Extent, Buffer, Buffer) -> ArrayRef },
 }
 
-/// The elements of a node a typed array is built over, and its nulls.
+/// The elements of a node a typed array is built over, and its nulls, which the constructor takes.
+/// Constructors get it by reference: passed by value, the copy of its nulls stalled every leaf node
+/// on store forwarding (measured: 3% of S2's round-trip time).
 pub(crate) struct Extent {
     pub offset: usize,
     pub length: usize,
