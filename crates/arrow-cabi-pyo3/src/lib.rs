@@ -36,14 +36,11 @@ pub mod cast;
 use std::fmt::Display;
 use std::sync::Arc;
 
-use arrow_array::{
-    ArrayRef, RecordBatch, RecordBatchIterator, RecordBatchOptions, RecordBatchReader,
-    StructArray,
-};
-use arrow_cabi::array::import_array_data;
+use arrow_array::{ArrayRef, RecordBatch, RecordBatchIterator, RecordBatchReader};
+use arrow_cabi::array::import_batch;
 use arrow_cabi::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_cabi::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
-use arrow_schema::{DataType, Field, FieldRef, Schema, SchemaRef};
+use arrow_schema::{Field, FieldRef, Schema, SchemaRef};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyTuple};
@@ -203,18 +200,7 @@ impl PyRecordBatch {
     pub fn extract_with(object: &Bound<'_, PyAny>, validation: Validation) -> PyResult<Self> {
         let (schema, array) = take_array_pair(object)?;
         let schema = Arc::new(Schema::try_from(&schema).map_err(to_py_err)?);
-        let data_type = DataType::Struct(schema.fields().clone());
-        let data = import_array_data(array, &data_type, validation).map_err(to_py_err)?;
-        if data.null_count() != 0 {
-            return Err(PyValueError::new_err(
-                "a record batch's struct array must have no top-level nulls",
-            ));
-        }
-        let rows = data.len();
-        let columns = StructArray::from(data).into_parts().1;
-        let options = RecordBatchOptions::new().with_row_count(Some(rows));
-        let batch =
-            RecordBatch::try_new_with_options(schema, columns, &options).map_err(to_py_err)?;
+        let batch = import_batch(array, &schema, validation).map_err(to_py_err)?;
         Ok(PyRecordBatch(batch))
     }
 

@@ -191,7 +191,7 @@ impl Importer<'_> {
         // SAFETY: `shape` checked that `buffers` holds the struct's one entry.
         let validity = unsafe { *array.buffers }.cast::<u8>();
         if self.validity(validity, data_type, &shape, &path.index("buffers", 0))?.is_some() {
-            return Err(path.field("null_count").invalid("a record batch's struct has nulls"));
+            return Err(path.field("null_count").invalid("a record batch's struct array has top-level nulls"));
         }
         let checks = Checks::at(self.level, path);
         let mut columns = Vec::with_capacity(fields.len());
