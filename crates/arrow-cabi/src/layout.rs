@@ -60,7 +60,9 @@ pub(crate) fn layout(data_type: &DataType) -> Layout {
     }
 }
 
-/// The byte width of one element of `data_type`'s data buffer, for the fixed-width layouts.
+/// The byte width of one element of `data_type`'s data buffer, for the fixed-width layouts. The import
+/// plan takes its widths from the native types; its tests check them against this.
+#[cfg(test)]
 pub(crate) fn fixed_width(data_type: &DataType) -> Option<usize> {
     Some(match data_type {
         DataType::Int8 | DataType::UInt8 => 1,
@@ -80,6 +82,7 @@ pub(crate) fn fixed_width(data_type: &DataType) -> Option<usize> {
 
 /// The alignment arrow-rs's typed arrays need of `data_type`'s data buffer: the value type's alignment,
 /// which is not always its width (fixed-size binary is bytes; intervals are structs of smaller integers).
+#[cfg(test)]
 pub(crate) fn data_alignment(data_type: &DataType) -> usize {
     match data_type {
         DataType::FixedSizeBinary(_) => 1,

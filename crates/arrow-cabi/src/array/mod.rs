@@ -1,11 +1,7 @@
 //! `ArrowArray`: the owned struct [`FFI_ArrowArray`], export of arrow-rs arrays and validated import.
 
-mod build;
 mod export;
-mod full;
 mod import;
-mod leaf;
-mod validate;
 
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_cabi_sys::ArrowArray;
@@ -14,9 +10,9 @@ use arrow_schema::{ArrowError, DataType, Field, SchemaRef};
 
 use crate::error::Result;
 use crate::schema::FFI_ArrowSchema;
-use validate::Level;
+use import::validate::Level;
 pub(crate) use export::Counts as ExportCounts;
-pub use validate::Validation;
+pub use import::{ImportPlan, Validation};
 
 /// An owned `ArrowArray`: released when dropped, unless it was moved out or is already released.
 ///
@@ -189,32 +185,45 @@ impl Drop for FFI_ArrowArray {
 /// Imports `array` as a typed array of `data_type`, checked at `validation`; zero-copy (see the crate
 /// docs).
 ///
-/// Cost: O(1) per buffer and node below [`Validation::Full`] (one allocation per buffer and one per
-/// node), O(data) at it.
+/// Cost: compiling `data_type`'s [`ImportPlan`] (one small allocation per nested node; keep one and
+/// call [`import_array_with`] to pay it once), then O(1) per buffer and node below
+/// [`Validation::Full`] (one allocation per buffer and one per node), O(data) at it.
 pub fn import_array_as(array: FFI_ArrowArray, data_type: &DataType, validation: Validation) -> Result<ArrayRef> {
+    import_array_with(array, &ImportPlan::new(data_type), validation)
+}
+
+/// Imports `array` as a typed array of `plan`'s data type, checked at `validation`; zero-copy.
+///
+/// Cost: O(1) per buffer and node below [`Validation::Full`] (one allocation per buffer and one per
+/// node), O(data) at it; nothing is decided per node that the plan decided already.
+pub fn import_array_with(array: FFI_ArrowArray, plan: &ImportPlan, validation: Validation) -> Result<ArrayRef> {
     // SAFETY: the invariant of `FFI_ArrowArray`: released (refused first) or valid per the interface.
-    unsafe { import::import_array(array.into_sys(), data_type, Level::Checked(validation)) }
+    unsafe { import::import_array(array.into_sys(), plan, Level::Checked(validation)) }
 }
 
 /// Imports `array`, a struct array without nulls, as a record batch of `schema` (the columns are the
 /// struct's children), checked at `validation`; zero-copy.
 ///
-/// Cost: as [`import_array_as`] for the columns, minus the struct array that importing the root as an
-/// array would build (two allocations): one allocation per buffer and one per column, plus the
-/// batch's vector of columns.
+/// Cost: compiling the schema's [`ImportPlan`] (see [`import_batch_with`] to keep one), then as
+/// [`import_array_as`] for the columns, minus the struct array (two allocations): one allocation per
+/// buffer and one per column, plus the batch's vector of columns.
 pub fn import_batch(array: FFI_ArrowArray, schema: &SchemaRef, validation: Validation) -> Result<RecordBatch> {
-    import_batch_of(array, schema, &DataType::Struct(schema.fields().clone()), validation)
+    let plan = ImportPlan::new(&DataType::Struct(schema.fields().clone()));
+    import_batch_with(array, schema, &plan, validation)
 }
 
-/// As [`import_batch`], with the struct type of `schema`'s fields at hand (a stream reader keeps it).
-pub(crate) fn import_batch_of(
-    array: FFI_ArrowArray,
-    schema: &SchemaRef,
-    data_type: &DataType,
-    validation: Validation,
-) -> Result<RecordBatch> {
+/// As [`import_batch`], with the plan of the struct type of `schema`'s fields at hand (a stream
+/// reader keeps one for all its batches). A plan of another type is refused, or its batches fail.
+pub fn import_batch_with(array: FFI_ArrowArray, schema: &SchemaRef, plan: &ImportPlan, validation: Validation) -> Result<RecordBatch> {
+    if !matches!(plan.data_type(), DataType::Struct(fields) if fields == schema.fields()) {
+        return Err(crate::Error::Unsupported(format!(
+            "the import plan is for {}, not for the schema's struct of {} fields",
+            plan.data_type(),
+            schema.fields().len()
+        )));
+    }
     // SAFETY: the invariant of `FFI_ArrowArray`: released (refused first) or valid per the interface.
-    unsafe { import::import_batch(array.into_sys(), schema, data_type, Level::Checked(validation)) }
+    unsafe { import::import_batch(array.into_sys(), schema, plan, Level::Checked(validation)) }
 }
 
 /// As [`import_array_as`], as `ArrayData` (one more small vector per node).
@@ -231,12 +240,12 @@ pub fn import_array_data(array: FFI_ArrowArray, data_type: &DataType, validation
 /// valid, as arrow-rs's `ArrayData::validate_full` would accept.
 pub unsafe fn import_array_unchecked(array: FFI_ArrowArray, data_type: &DataType) -> Result<ArrayRef> {
     // SAFETY: as `import_array_as`; the stronger caller guarantee makes skipping the checks sound.
-    unsafe { import::import_array(array.into_sys(), data_type, Level::Structure) }
+    unsafe { import::import_array(array.into_sys(), &ImportPlan::new(data_type), Level::Structure) }
 }
 
 /// Imports an array and its schema as a field and an [`ArrayRef`]: the usual one-call import.
 pub fn import_array(array: FFI_ArrowArray, schema: &FFI_ArrowSchema, validation: Validation) -> Result<(Field, ArrayRef)> {
-    let field = Field::try_from(schema)?;
+    let field = crate::schema::import_field(schema)?;
     let array = import_array_as(array, field.data_type(), validation)?;
     Ok((field, array))
 }

@@ -224,3 +224,17 @@ impl TryFrom<&FieldRef> for FFI_ArrowSchema {
         FFI_ArrowSchema::try_from(value.as_ref())
     }
 }
+
+/// Imports `schema` as a field, as `Field::try_from` does, keeping the crate's [`Error`](crate::Error)
+/// with its field path (the conversion to `ArrowError` is for the arrow-rs-named surface).
+pub(crate) fn import_field(schema: &FFI_ArrowSchema) -> crate::Result<Field> {
+    // SAFETY: the type's invariant: an unreleased schema follows the interface; a released one is
+    // refused before any pointer is read.
+    unsafe { import::import_field(&schema.0) }
+}
+
+/// Imports `schema` as a schema, as `Schema::try_from` does, keeping the crate's error.
+pub(crate) fn import_schema(schema: &FFI_ArrowSchema) -> crate::Result<Schema> {
+    // SAFETY: as for `import_field`.
+    unsafe { import::import_schema(&schema.0) }
+}

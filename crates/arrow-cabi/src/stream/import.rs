@@ -7,12 +7,12 @@ use std::ffi::CStr;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchReader};
-use arrow_schema::{ArrowError, DataType, Field, FieldRef, Schema, SchemaRef};
+use arrow_schema::{ArrowError, DataType, FieldRef, SchemaRef};
 
 use super::FFI_ArrowArrayStream;
-use crate::array::{import_array_as, import_batch_of, FFI_ArrowArray, Validation};
+use crate::array::{import_array_with, import_batch_with, FFI_ArrowArray, ImportPlan, Validation};
 use crate::error::{Error, Path, Result};
-use crate::schema::FFI_ArrowSchema;
+use crate::schema::{self, FFI_ArrowSchema};
 
 /// The consumer's side of a foreign stream: calls its callbacks and turns failures into errors.
 #[derive(Debug)]
@@ -99,8 +99,8 @@ impl Consumer {
 pub struct ArrowArrayStreamReader {
     consumer: Consumer,
     schema: SchemaRef,
-    /// The struct type of the schema's fields, which every batch has.
-    data_type: DataType,
+    /// The plan of the struct type of the schema's fields, which every batch has: compiled once.
+    plan: ImportPlan,
     validation: Validation,
 }
 
@@ -113,9 +113,9 @@ impl ArrowArrayStreamReader {
     /// Takes the stream and reads its schema, which must be a struct; batches are validated at `validation`.
     pub fn with_validation(stream: FFI_ArrowArrayStream, validation: Validation) -> Result<Self> {
         let mut consumer = Consumer::new(stream)?;
-        let schema = Arc::new(Schema::try_from(&consumer.schema()?)?);
-        let data_type = DataType::Struct(schema.fields().clone());
-        Ok(ArrowArrayStreamReader { consumer, schema, data_type, validation })
+        let schema = Arc::new(schema::import_schema(&consumer.schema()?)?);
+        let plan = ImportPlan::new(&DataType::Struct(schema.fields().clone()));
+        Ok(ArrowArrayStreamReader { consumer, schema, plan, validation })
     }
 
     /// Moves the stream out of `stream` (leaving it released) and reads its schema.
@@ -129,7 +129,7 @@ impl ArrowArrayStreamReader {
 
     fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
         let Some(array) = self.consumer.next()? else { return Ok(None) };
-        Ok(Some(import_batch_of(array, &self.schema, &self.data_type, self.validation)?))
+        Ok(Some(import_batch_with(array, &self.schema, &self.plan, self.validation)?))
     }
 }
 
@@ -152,6 +152,8 @@ impl RecordBatchReader for ArrowArrayStreamReader {
 pub struct ArrayStreamReader {
     consumer: Consumer,
     field: FieldRef,
+    /// The plan of the field's type: compiled once.
+    plan: ImportPlan,
     validation: Validation,
 }
 
@@ -159,8 +161,9 @@ impl ArrayStreamReader {
     /// Takes the stream and reads its schema as a field; arrays are validated at `validation`.
     pub fn with_validation(stream: FFI_ArrowArrayStream, validation: Validation) -> Result<Self> {
         let mut consumer = Consumer::new(stream)?;
-        let field = Arc::new(Field::try_from(&consumer.schema()?)?);
-        Ok(ArrayStreamReader { consumer, field, validation })
+        let field = Arc::new(schema::import_field(&consumer.schema()?)?);
+        let plan = ImportPlan::new(field.data_type());
+        Ok(ArrayStreamReader { consumer, field, plan, validation })
     }
 
     /// Takes the stream, validating arrays at [`Validation::Default`].
@@ -184,7 +187,7 @@ impl ArrayStreamReader {
 
     fn next_array(&mut self) -> Result<Option<ArrayRef>> {
         let Some(array) = self.consumer.next()? else { return Ok(None) };
-        Ok(Some(import_array_as(array, self.field.data_type(), self.validation)?))
+        Ok(Some(import_array_with(array, &self.plan, self.validation)?))
     }
 }
 

@@ -1,0 +1,101 @@
+//! Array import: a foreign `ArrowArray` tree read, by the plan of its data type, as typed arrays whose
+//! buffers point at the producer's memory.
+//!
+//! - [`plan`]: the data type compiled once into what each node's import needs ([`ImportPlan`]).
+//! - [`view`]: the foreign node, checked against its plan; the only reader of producer memory.
+//! - [`walk`]: the one importer, following the plan over the views.
+//! - [`build`]: the typed arrays' constructors; [`validate`]: the levels and their checks;
+//!   [`full`]: the O(data) checks of [`Validation::Full`].
+//!
+//! Every imported buffer holds one [`Owner`] through an `Arc`; the owner holds the moved-in base struct
+//! and calls its `release` when the last buffer is dropped, so the producer's release runs exactly once.
+//! Buffers are copied only when under-aligned for their element type.
+
+mod build;
+mod full;
+mod plan;
+pub(crate) mod validate;
+mod view;
+mod walk;
+
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_cabi_sys::ArrowArray;
+use arrow_schema::SchemaRef;
+
+use crate::error::{Path, Result};
+pub use plan::ImportPlan;
+use plan::Kind;
+use validate::{Checks, Level};
+pub use validate::Validation;
+use view::View;
+use walk::Walk;
+
+/// Owns a moved-in base `ArrowArray`; dropping it calls the producer's `release` once.
+#[derive(Debug)]
+pub(crate) struct Owner(ArrowArray);
+
+// SAFETY: the interface lets an array be released from any thread, and the owner only reads the
+// struct (to find buffers) before its single release in `Drop`.
+unsafe impl Send for Owner {}
+// SAFETY: as above; shared access never mutates the struct.
+unsafe impl Sync for Owner {}
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        if let Some(release) = self.0.release {
+            // SAFETY: the owner holds the only copy of the moved-in struct; release runs once.
+            unsafe { release(&mut self.0) };
+        }
+    }
+}
+
+impl std::panic::RefUnwindSafe for Owner {}
+
+impl Owner {
+    /// Takes over `array`, refusing a released one.
+    fn take(array: ArrowArray, path: &Path<'_>) -> Result<Arc<Owner>> {
+        if array.release.is_none() {
+            return Err(path.invalid("the array is released (its release callback is NULL)"));
+        }
+        Ok(Arc::new(Owner(array)))
+    }
+}
+
+/// Imports `array` (moved in) as a typed array of `plan`'s type, checked at `level`.
+///
+/// # Safety
+/// `array` is released or follows the C Data Interface as an array of `plan`'s type: each pointer
+/// reachable from it valid, and each buffer at least as long as its length, offset and (for
+/// variable-size data) offsets imply.
+pub(crate) unsafe fn import_array(array: ArrowArray, plan: &ImportPlan, level: Level) -> Result<ArrayRef> {
+    let path = Path::root("array");
+    let owner = Owner::take(array, &path)?;
+    // SAFETY: forwarded from the caller; the owner keeps the struct unreleased while buffers use it.
+    let view = unsafe { View::root(&owner.0, &owner, &plan.root, &path)? };
+    Walk { checks: Checks::at(level) }.array(&view, &plan.root, &path)
+}
+
+/// Imports `array` (moved in) as a record batch of `schema`, whose struct type `plan` imports: a
+/// struct array without nulls whose children are the columns, read without building the struct array.
+///
+/// # Safety
+/// As [`import_array`].
+pub(crate) unsafe fn import_batch(array: ArrowArray, schema: &SchemaRef, plan: &ImportPlan, level: Level) -> Result<RecordBatch> {
+    let path = Path::root("array");
+    let node = &plan.root;
+    if !matches!(node.kind, Kind::Struct { .. }) {
+        return Err(path.invalid(format!("a record batch must be a struct array, not {}", node.data_type)));
+    }
+    let owner = Owner::take(array, &path)?;
+    // SAFETY: as in `import_array`.
+    let view = unsafe { View::root(&owner.0, &owner, node, &path)? };
+    let walk = Walk { checks: Checks::at(level) };
+    if view.validity(0, walk.checks.full, &path.index("buffers", 0))?.is_some() {
+        return Err(path.field("null_count").invalid("a record batch's struct array has top-level nulls"));
+    }
+    let columns = walk.columns(&view, node, true, &path)?;
+    // SAFETY: each column was built from its field's type and aligned to the batch's rows.
+    Ok(unsafe { RecordBatch::new_unchecked(schema.clone(), columns, view.shape.length) })
+}

@@ -1,0 +1,260 @@
+//! The validation levels, and every check import makes that reads no producer memory itself: the
+//! shape of a node (its numbers and pointer counts, against its plan) and the conditions each level
+//! adds. What a level runs is decided once per import ([`Checks::at`]); the walk asks these.
+#![forbid(unsafe_code)]
+
+use arrow_array::{Array, ArrayRef};
+use arrow_buffer::Buffer;
+use arrow_cabi_sys::ArrowArray;
+
+use super::full;
+use super::plan::{BufferCount, Node};
+use crate::error::{Path, Result};
+use crate::schema::MAX_DEPTH;
+
+/// How much of a foreign array import checks, as nanoarrow names the levels.
+///
+/// Every level, and even the `unsafe` unchecked imports, checks the structure: lengths, offsets and
+/// null counts non-negative, the counts of buffers and children those of the type, no NULL where a
+/// pointer is required, and the sizes of the buffers derived from the lengths (and last offsets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Validation {
+    /// Also what arrow-rs's array types rely on to stay within the buffers: the first offset of every
+    /// offsets buffer non-negative and not past the last, and every child holding what its parent
+    /// indexes (lists' last offset, fixed-size lists, struct fields, sparse unions, run ends); O(1) per
+    /// buffer and child.
+    Minimal,
+    /// Also what the null counts show in O(1): no nulls in a non-nullable struct field of a struct
+    /// without nulls, in a map's keys, or in run ends.
+    #[default]
+    Default,
+    /// Also everything arrow-rs's `ArrayData::validate_full` checks: every offset, UTF-8, union type ids
+    /// and offsets, run ends, dictionary keys, list views, and the null counts; O(data).
+    Full,
+}
+
+/// What an import checks: a public level, or (behind `unsafe`) only the structure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Level {
+    /// The structural checks every import runs.
+    Structure,
+    /// One of the public levels.
+    Checked(Validation),
+}
+
+/// What one import checks beyond the structure, decided once from its [`Level`].
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Checks {
+    /// The bounds checks, from [`Validation::Minimal`] up.
+    pub bounds: bool,
+    /// The null-count checks, from [`Validation::Default`] up.
+    pub nulls: bool,
+    /// The O(data) checks of [`Validation::Full`]; null counts are recounted rather than trusted.
+    pub full: bool,
+}
+
+impl Checks {
+    pub(super) fn at(level: Level) -> Self {
+        Checks {
+            bounds: level >= Level::Checked(Validation::Minimal),
+            nulls: level >= Level::Checked(Validation::Default),
+            full: level == Level::Checked(Validation::Full),
+        }
+    }
+
+    /// A bounds condition: `Err` at `path` saying `what` when `ok` is false and bounds are checked.
+    pub(super) fn require(&self, ok: bool, path: &Path<'_>, what: impl FnOnce() -> String) -> Result<()> {
+        if ok || !self.bounds {
+            return Ok(());
+        }
+        Err(path.invalid(what()))
+    }
+
+    /// No nulls in `child` (at `path`; `what` names it) where the type forbids them.
+    pub(super) fn no_nulls(&self, child: &dyn Array, path: &Path<'_>, what: &str) -> Result<()> {
+        let count = child.null_count();
+        if !self.nulls || count == 0 {
+            return Ok(());
+        }
+        Err(path.invalid(format!("{count} nulls in {what}, which cannot hold nulls")))
+    }
+
+    /// A child (at `path`) of a struct, a sparse union or a record batch, which the parent (`length`
+    /// elements from `offset` on) indexes one to one: checked to cover the parent's extent, and cut to
+    /// it where longer or where the parent has an offset; with `no_nulls` (a non-nullable field of a
+    /// struct without nulls), also checked to hold no nulls.
+    #[inline]
+    pub(super) fn align(&self, child: &mut ArrayRef, offset: usize, length: usize, no_nulls: bool, path: &Path<'_>) -> Result<()> {
+        let (len, extent) = (child.len(), offset + length);
+        self.require(len >= extent, path, || format!("{len} elements, but the parent spans {extent}"))?;
+        if no_nulls {
+            self.no_nulls(child.as_ref(), path, "a non-nullable field")?;
+        }
+        if offset != 0 || len != length {
+            *child = child.slice(offset, length);
+        }
+        Ok(())
+    }
+
+    /// The [`Validation::Full`] checks of `array`'s own data (its children passed theirs), at `path`.
+    #[inline]
+    pub(super) fn full(&self, array: &dyn Array, path: &Path<'_>) -> Result<()> {
+        if !self.full {
+            return Ok(());
+        }
+        full::validate(array).map_err(|e| path.invalid(e))
+    }
+}
+
+/// The most buffers a view node may list: arrow-rs counts a view's data buffers in `u32`s, and a
+/// larger count from C would size the slice of buffer pointers past what memory can hold.
+const MAX_VARIADIC_BUFFERS: usize = i32::MAX as usize;
+
+/// The checked numbers of one foreign node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Shape {
+    pub length: usize,
+    pub offset: usize,
+    /// `None` when the producer did not compute it (-1).
+    pub null_count: Option<usize>,
+    pub n_buffers: usize,
+    pub n_children: usize,
+}
+
+impl Shape {
+    /// `offset + length`: the elements the node's buffers span.
+    pub(super) fn extent(&self) -> usize {
+        self.offset + self.length
+    }
+}
+
+/// Checks what can be checked of `array` without reading through its pointers, against its plan
+/// `node`: not released nor nested too deep, signs, the counts of buffers and children, and that the
+/// pointer arrays it needs are non-NULL. Each check in turn, so that a failure names its field.
+pub(super) fn shape(array: &ArrowArray, node: &Node, path: &Path<'_>) -> Result<Shape> {
+    if node.depth > MAX_DEPTH {
+        return Err(path.invalid(format!("nesting deeper than {MAX_DEPTH} levels")));
+    }
+    if array.release.is_none() {
+        return Err(path.invalid("the array is released (its release callback is NULL)"));
+    }
+    let non_negative = |value: i64, name: &'static str| {
+        usize::try_from(value).map_err(|_| path.field(name).invalid(format!("negative: {value}")))
+    };
+    let length = non_negative(array.length, "length")?;
+    let offset = non_negative(array.offset, "offset")?;
+    if length.checked_add(offset).is_none_or(|extent| extent > i64::MAX as usize) {
+        return Err(path.invalid(format!("offset {offset} + length {length} overflows")));
+    }
+    let null_count = match array.null_count {
+        -1 => None,
+        count => Some(non_negative(count, "null_count")?),
+    };
+    if let Some(count) = null_count.filter(|&count| count > length) {
+        return Err(path.field("null_count").invalid(format!("{count} nulls in {length} elements")));
+    }
+    let n_buffers = non_negative(array.n_buffers, "n_buffers")?;
+    let n_children = non_negative(array.n_children, "n_children")?;
+    let buffers_fit = match node.n_buffers {
+        BufferCount::Exactly(count) => n_buffers == count,
+        BufferCount::AtMostOne => n_buffers <= 1,
+        BufferCount::Variadic(fixed) => n_buffers > fixed && n_buffers <= MAX_VARIADIC_BUFFERS,
+    };
+    if !buffers_fit {
+        let wanted = match node.n_buffers {
+            BufferCount::Exactly(count) => count.to_string(),
+            BufferCount::AtMostOne => "at most 1".to_string(),
+            BufferCount::Variadic(fixed) if n_buffers > fixed => format!("at most {MAX_VARIADIC_BUFFERS}"),
+            BufferCount::Variadic(fixed) => format!("at least {}", fixed + 1),
+        };
+        return Err(path.field("n_buffers").invalid(format!("{n_buffers}, but {} needs {wanted}", node.data_type)));
+    }
+    let needs_children = node.n_children();
+    if n_children != needs_children {
+        return Err(path
+            .field("n_children")
+            .invalid(format!("{n_children}, but {} needs {needs_children}", node.data_type)));
+    }
+    if node.is_union() && null_count.unwrap_or(0) != 0 {
+        return Err(path.field("null_count").invalid("a union has no validity, so its null_count must be 0"));
+    }
+    if n_buffers > 0 && array.buffers.is_null() {
+        return Err(path.field("buffers").invalid(format!("NULL, but n_buffers is {n_buffers}")));
+    }
+    if n_children > 0 && array.children.is_null() {
+        return Err(path.field("children").invalid(format!("NULL, but n_children is {n_children}")));
+    }
+    match (node.dictionary, array.dictionary.is_null()) {
+        (true, true) => return Err(path.field("dictionary").invalid("NULL, but the type is a dictionary")),
+        (false, false) => {
+            return Err(path.field("dictionary").invalid(format!("set, but {} is not a dictionary", node.data_type)))
+        }
+        _ => {}
+    }
+    Ok(Shape { length, offset, null_count, n_buffers, n_children })
+}
+
+/// Checks an offsets buffer holding `offset + length + 1` offsets of `width` bytes and returns the last
+/// one, which is how many bytes (or child elements) the array spans. The last offset is always checked
+/// to be non-negative; with `bounds` (from [`Validation::Minimal`] up), the first must be too and no
+/// greater than the last.
+#[inline]
+pub(super) fn offsets(buffer: &Buffer, width: usize, offset: usize, length: usize, bounds: bool, path: &Path<'_>) -> Result<usize> {
+    let read = |index: usize| -> i64 {
+        let at = index * width;
+        match buffer.get(at..at + width) {
+            Some(&[a, b, c, d]) => i32::from_ne_bytes([a, b, c, d]).into(),
+            Some(bytes) => bytes.try_into().map_or(0, i64::from_ne_bytes),
+            None => 0,
+        }
+    };
+    let (first, last) = (read(offset), read(offset + length));
+    let last_usize = usize::try_from(last).map_err(|_| path.invalid(format!("negative last offset {last}")))?;
+    if bounds && (first < 0 || first > last) {
+        return Err(path.invalid(format!("first offset {first} is negative or past the last offset {last}")));
+    }
+    Ok(last_usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::array::ImportPlan;
+    use arrow_schema::DataType;
+
+    fn array(length: i64, offset: i64, null_count: i64, n_buffers: i64) -> ArrowArray {
+        extern "C" fn release(_: *mut ArrowArray) {}
+        ArrowArray { length, offset, null_count, n_buffers, release: Some(release), ..ArrowArray::EMPTY }
+    }
+
+    #[test]
+    fn shape_errors_name_the_field() {
+        let root = Path::root("array");
+        let plan = ImportPlan::new(&DataType::Int32);
+        let cases = [
+            (array(-1, 0, 0, 2), "array.length: negative: -1"),
+            (array(1, -3, 0, 2), "array.offset: negative: -3"),
+            (array(1, 0, -2, 2), "array.null_count: negative: -2"),
+            (array(1, 0, 2, 2), "array.null_count: 2 nulls in 1 elements"),
+            (array(1, 0, 0, 3), "array.n_buffers: 3, but Int32 needs 2"),
+            (array(1, 0, 0, 2), "array.buffers: NULL, but n_buffers is 2"),
+            (ArrowArray { release: None, ..array(1, 0, 0, 2) }, "array: the array is released (its release callback is NULL)"),
+        ];
+        for (array, message) in cases {
+            let error = shape(&array, &plan.root, &root).unwrap_err();
+            assert_eq!(error.to_string(), message);
+        }
+    }
+
+    #[test]
+    fn offsets_report_the_last_and_check_the_first() {
+        let root = Path::root("array");
+        let buffer = Buffer::from_vec(vec![0i32, 3, 5, 2]);
+        assert_eq!(offsets(&buffer, 4, 0, 2, true, &root).unwrap(), 5);
+        // first (5) past last (2): caught from the minimal level up, not by the structural checks alone
+        assert!(offsets(&buffer, 4, 2, 1, true, &root).is_err());
+        assert_eq!(offsets(&buffer, 4, 2, 1, false, &root).unwrap(), 2);
+        let negative = Buffer::from_vec(vec![0i64, -4]);
+        assert!(offsets(&negative, 8, 0, 1, true, &root).is_err());
+    }
+}
