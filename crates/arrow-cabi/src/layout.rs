@@ -3,7 +3,9 @@
 //! Export and import both read this table, so the two cannot disagree about which buffer comes where.
 #![forbid(unsafe_code)]
 
-use arrow_schema::{DataType, FieldRef, IntervalUnit, UnionMode};
+use arrow_schema::{DataType, FieldRef, UnionMode};
+#[cfg(test)]
+use arrow_schema::IntervalUnit;
 
 /// What one buffer of a layout holds, and so how its byte length follows from the array's extent
 /// (`offset + length` elements).

@@ -9,7 +9,7 @@ use arrow_cabi_sys::ArrowArray;
 
 use super::full;
 use super::plan::{BufferCount, Node};
-use crate::error::{Path, Result};
+use crate::error::{Error, Path, Result};
 use crate::schema::MAX_DEPTH;
 
 /// How much of a foreign array import checks, as nanoarrow names the levels.
@@ -130,28 +130,51 @@ impl Shape {
 
 /// Checks what can be checked of `array` without reading through its pointers, against its plan
 /// `node`: not released nor nested too deep, signs, the counts of buffers and children, and that the
-/// pointer arrays it needs are non-NULL. Each check in turn, so that a failure names its field.
+/// pointer arrays it needs are non-NULL. The checks run in turn and stop at the first [`Fault`],
+/// which only then is rendered as an error naming its field.
+#[inline]
 pub(super) fn shape(array: &ArrowArray, node: &Node, path: &Path<'_>) -> Result<Shape> {
+    check_shape(array, node).map_err(|fault| fault.error(array, node, path))
+}
+
+/// What [`shape`] found wrong first; small and `Copy`, so the checks cost no more than their compares.
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    TooDeep,
+    Released,
+    /// The named field is negative.
+    Negative(&'static str, i64),
+    Overflow,
+    TooManyNulls,
+    Buffers,
+    Children,
+    UnionNulls,
+    NullBuffers,
+    NullChildren,
+    MissingDictionary,
+    UnexpectedDictionary,
+}
+
+#[inline]
+fn check_shape(array: &ArrowArray, node: &Node) -> Result<Shape, Fault> {
+    let non_negative = |value: i64, name: &'static str| usize::try_from(value).map_err(|_| Fault::Negative(name, value));
     if node.depth > MAX_DEPTH {
-        return Err(path.invalid(format!("nesting deeper than {MAX_DEPTH} levels")));
+        return Err(Fault::TooDeep);
     }
     if array.release.is_none() {
-        return Err(path.invalid("the array is released (its release callback is NULL)"));
+        return Err(Fault::Released);
     }
-    let non_negative = |value: i64, name: &'static str| {
-        usize::try_from(value).map_err(|_| path.field(name).invalid(format!("negative: {value}")))
-    };
     let length = non_negative(array.length, "length")?;
     let offset = non_negative(array.offset, "offset")?;
-    if length.checked_add(offset).is_none_or(|extent| extent > i64::MAX as usize) {
-        return Err(path.invalid(format!("offset {offset} + length {length} overflows")));
+    if array.length.checked_add(array.offset).is_none() {
+        return Err(Fault::Overflow);
     }
     let null_count = match array.null_count {
         -1 => None,
         count => Some(non_negative(count, "null_count")?),
     };
-    if let Some(count) = null_count.filter(|&count| count > length) {
-        return Err(path.field("null_count").invalid(format!("{count} nulls in {length} elements")));
+    if null_count.is_some_and(|count| count > length) {
+        return Err(Fault::TooManyNulls);
     }
     let n_buffers = non_negative(array.n_buffers, "n_buffers")?;
     let n_children = non_negative(array.n_children, "n_children")?;
@@ -161,37 +184,61 @@ pub(super) fn shape(array: &ArrowArray, node: &Node, path: &Path<'_>) -> Result<
         BufferCount::Variadic(fixed) => n_buffers > fixed && n_buffers <= MAX_VARIADIC_BUFFERS,
     };
     if !buffers_fit {
-        let wanted = match node.n_buffers {
-            BufferCount::Exactly(count) => count.to_string(),
-            BufferCount::AtMostOne => "at most 1".to_string(),
-            BufferCount::Variadic(fixed) if n_buffers > fixed => format!("at most {MAX_VARIADIC_BUFFERS}"),
-            BufferCount::Variadic(fixed) => format!("at least {}", fixed + 1),
-        };
-        return Err(path.field("n_buffers").invalid(format!("{n_buffers}, but {} needs {wanted}", node.data_type)));
+        return Err(Fault::Buffers);
     }
-    let needs_children = node.n_children();
-    if n_children != needs_children {
-        return Err(path
-            .field("n_children")
-            .invalid(format!("{n_children}, but {} needs {needs_children}", node.data_type)));
+    if n_children != node.n_children() {
+        return Err(Fault::Children);
     }
     if node.is_union() && null_count.unwrap_or(0) != 0 {
-        return Err(path.field("null_count").invalid("a union has no validity, so its null_count must be 0"));
+        return Err(Fault::UnionNulls);
     }
     if n_buffers > 0 && array.buffers.is_null() {
-        return Err(path.field("buffers").invalid(format!("NULL, but n_buffers is {n_buffers}")));
+        return Err(Fault::NullBuffers);
     }
     if n_children > 0 && array.children.is_null() {
-        return Err(path.field("children").invalid(format!("NULL, but n_children is {n_children}")));
+        return Err(Fault::NullChildren);
     }
     match (node.dictionary, array.dictionary.is_null()) {
-        (true, true) => return Err(path.field("dictionary").invalid("NULL, but the type is a dictionary")),
-        (false, false) => {
-            return Err(path.field("dictionary").invalid(format!("set, but {} is not a dictionary", node.data_type)))
-        }
+        (true, true) => return Err(Fault::MissingDictionary),
+        (false, false) => return Err(Fault::UnexpectedDictionary),
         _ => {}
     }
     Ok(Shape { length, offset, null_count, n_buffers, n_children })
+}
+
+impl Fault {
+    /// The error for this fault of `array` (a node of `node`'s type) at `path`.
+    #[cold]
+    fn error(self, array: &ArrowArray, node: &Node, path: &Path<'_>) -> Error {
+        let data_type = &node.data_type;
+        match self {
+            Fault::TooDeep => path.invalid(format!("nesting deeper than {MAX_DEPTH} levels")),
+            Fault::Released => path.invalid("the array is released (its release callback is NULL)"),
+            Fault::Negative(name, value) => path.field(name).invalid(format!("negative: {value}")),
+            Fault::Overflow => path.invalid(format!("offset {} + length {} overflows", array.offset, array.length)),
+            Fault::TooManyNulls => {
+                path.field("null_count").invalid(format!("{} nulls in {} elements", array.null_count, array.length))
+            }
+            Fault::Buffers => {
+                let wanted = match node.n_buffers {
+                    BufferCount::Exactly(count) => count.to_string(),
+                    BufferCount::AtMostOne => "at most 1".to_string(),
+                    BufferCount::Variadic(fixed) if array.n_buffers as usize > fixed => format!("at most {MAX_VARIADIC_BUFFERS}"),
+                    BufferCount::Variadic(fixed) => format!("at least {}", fixed + 1),
+                };
+                path.field("n_buffers").invalid(format!("{}, but {data_type} needs {wanted}", array.n_buffers))
+            }
+            Fault::Children => {
+                let needs = node.n_children();
+                path.field("n_children").invalid(format!("{}, but {data_type} needs {needs}", array.n_children))
+            }
+            Fault::UnionNulls => path.field("null_count").invalid("a union has no validity, so its null_count must be 0"),
+            Fault::NullBuffers => path.field("buffers").invalid(format!("NULL, but n_buffers is {}", array.n_buffers)),
+            Fault::NullChildren => path.field("children").invalid(format!("NULL, but n_children is {}", array.n_children)),
+            Fault::MissingDictionary => path.field("dictionary").invalid("NULL, but the type is a dictionary"),
+            Fault::UnexpectedDictionary => path.field("dictionary").invalid(format!("set, but {data_type} is not a dictionary")),
+        }
+    }
 }
 
 /// Checks an offsets buffer holding `offset + length + 1` offsets of `width` bytes and returns the last
