@@ -37,7 +37,6 @@ use std::fmt::Display;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchIterator, RecordBatchReader};
-use arrow_cabi::array::import_batch;
 use arrow_cabi::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_cabi::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
 use arrow_schema::{Field, FieldRef, Schema, SchemaRef};
@@ -199,8 +198,7 @@ impl PyRecordBatch {
     /// Takes both capsules of `object.__arrow_c_array__()` and imports a batch, checked at `validation`.
     pub fn extract_with(object: &Bound<'_, PyAny>, validation: Validation) -> PyResult<Self> {
         let (schema, array) = take_array_pair(object)?;
-        let schema = Arc::new(Schema::try_from(&schema).map_err(to_py_err)?);
-        let batch = import_batch(array, &schema, validation).map_err(to_py_err)?;
+        let batch = arrow_cabi::import_batch_from(array, &schema, validation).map_err(to_py_err)?;
         Ok(PyRecordBatch(batch))
     }
 

@@ -3,6 +3,8 @@
 mod export;
 mod import;
 
+use std::sync::Arc;
+
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_cabi_sys::ArrowArray;
 use arrow_data::ArrayData;
@@ -255,6 +257,29 @@ pub fn import_array(array: FFI_ArrowArray, schema: &FFI_ArrowSchema, validation:
 pub fn export_array(array: &ArrayRef, field: &Field) -> Result<(FFI_ArrowArray, FFI_ArrowSchema)> {
     let schema = FFI_ArrowSchema::try_from(field)?;
     Ok((FFI_ArrowArray::from_array(array.clone()), schema))
+}
+
+/// Exports a record batch with its schema: the struct array the interface sends for a batch (no
+/// nulls, the columns as children) and the schema as a struct (`+s`) whose children are the fields
+/// and whose metadata is the schema's. What `__arrow_c_array__` of a record batch hands over.
+///
+/// Cost: one heap block for all the array's nodes (as [`FFI_ArrowArray::from_batch`]), the schema's
+/// export, and a clone of the batch (an `Arc` per column); no buffer is copied.
+pub fn export_batch(batch: &RecordBatch) -> Result<(FFI_ArrowArray, FFI_ArrowSchema)> {
+    let schema = FFI_ArrowSchema::try_from(batch.schema_ref().as_ref())?;
+    Ok((FFI_ArrowArray::from_batch(batch.clone()), schema))
+}
+
+/// Imports a record batch and its schema, as [`export_batch`] or any producer of
+/// `__arrow_c_array__` for a batch hands them over: the schema (a struct) is imported and compiled
+/// into its [`ImportPlan`], then the array is imported as a batch of it, checked at `validation`.
+/// Errors in either name their field path (`schema.children[3].format`, `array.children[3]...`).
+///
+/// Cost: the schema's import and plan (per call; a caller crossing many batches of one schema keeps
+/// both and calls [`import_batch_with`]), then as [`import_batch`].
+pub fn import_batch_from(array: FFI_ArrowArray, schema: &FFI_ArrowSchema, validation: Validation) -> Result<RecordBatch> {
+    let schema = Arc::new(crate::schema::import_schema(schema)?);
+    import_batch(array, &schema, validation)
 }
 
 /// Exports `data` with a schema of its bare data type. The arrow-rs `to_ffi`.
