@@ -11,7 +11,6 @@ use arrow_cabi_sys::{
     ArrowSchema, ARROW_FLAG_DICTIONARY_ORDERED, ARROW_FLAG_MAP_KEYS_SORTED, ARROW_FLAG_NULLABLE,
 };
 use arrow_schema::{DataType, Field, FieldRef, Fields, Metadata, Schema, UnionFields};
-use smallvec::SmallVec;
 
 use crate::error::{Path, Result};
 use crate::format::{self, Format};
@@ -48,10 +47,17 @@ pub(crate) unsafe fn import_schema(schema: &ArrowSchema) -> Result<Schema> {
 }
 
 /// Walks a schema tree, remembering the nodes above the current one to refuse cycles.
-#[derive(Default)]
 struct Importer {
-    /// The nodes above the current one, for the cycle check; inline for the depths real schemas have.
-    ancestors: SmallVec<[*const ArrowSchema; 16]>,
+    /// The nodes above the current one (the first `depth`), for the cycle check; on the stack, as the
+    /// depth is bounded.
+    ancestors: [*const ArrowSchema; MAX_DEPTH],
+    depth: usize,
+}
+
+impl Default for Importer {
+    fn default() -> Self {
+        Importer { ancestors: [std::ptr::null(); MAX_DEPTH], depth: 0 }
+    }
 }
 
 impl Importer {
@@ -61,17 +67,19 @@ impl Importer {
         if schema.release.is_none() {
             return Err(path.invalid("the schema is released (its release callback is NULL)"));
         }
-        if self.ancestors.len() >= MAX_DEPTH {
+        let depth = self.depth;
+        if depth >= MAX_DEPTH {
             return Err(path.invalid(format!("nesting deeper than {MAX_DEPTH} levels")));
         }
         let address: *const ArrowSchema = schema;
-        if self.ancestors.contains(&address) {
+        if self.ancestors[..depth].contains(&address) {
             return Err(path.invalid("points back at one of its ancestors (a cycle)"));
         }
-        self.ancestors.push(address);
+        self.ancestors[depth] = address;
+        self.depth = depth + 1;
         // SAFETY: forwarded from the caller.
         let field = unsafe { self.node(schema, path) };
-        self.ancestors.pop();
+        self.depth = depth;
         field
     }
 
@@ -83,8 +91,12 @@ impl Importer {
             return Err(format_path.invalid("NULL, but the format is mandatory"));
         }
         // SAFETY: non-NULL and, per the caller, NUL-terminated.
-        let format_text = unsafe { text(schema.format, &format_path)? };
-        let format = format::parse(format_text).map_err(|e| format_path.invalid(e.to_string()))?;
+        let format_bytes = unsafe { CStr::from_ptr(schema.format) };
+        // The formats without parameters are ASCII: only the others need the UTF-8 check.
+        let format = match format::parse_fixed(format_bytes.to_bytes()) {
+            Some(format) => format,
+            None => format::parse(utf8(format_bytes, &format_path)?).map_err(|e| format_path.invalid(e.to_string()))?,
+        };
 
         let name_path = path.field("name");
         let name = if schema.name.is_null() {
@@ -220,8 +232,12 @@ fn exactly<const N: usize>(children: Vec<FieldRef>, path: &Path<'_>) -> Result<[
 /// `ptr` is non-NULL and points to a NUL-terminated string that lives as long as `'a`.
 unsafe fn text<'a>(ptr: *const c_char, path: &Path<'_>) -> Result<&'a str> {
     // SAFETY: per the caller.
-    let bytes = unsafe { CStr::from_ptr(ptr) };
-    bytes.to_str().map_err(|e| path.invalid(format!("not UTF-8 ({e})")))
+    utf8(unsafe { CStr::from_ptr(ptr) }, path)
+}
+
+/// The string as UTF-8, or the error at `path` that it is not.
+fn utf8<'a>(text: &'a CStr, path: &Path<'_>) -> Result<&'a str> {
+    text.to_str().map_err(|e| path.invalid(format!("not UTF-8 ({e})")))
 }
 
 /// Reads a metadata blob; NULL is no metadata.
@@ -232,8 +248,7 @@ pub(crate) unsafe fn read_metadata(ptr: *const c_char) -> Result<Metadata, Metad
     if ptr.is_null() {
         return Ok(Metadata::new());
     }
-    let pairs = metadata::decode(ProducerBytes { next: ptr.cast(), lifetime: PhantomData })?;
-    Ok(pairs.into_iter().collect())
+    metadata::decode_into(ProducerBytes { next: ptr.cast(), lifetime: PhantomData })
 }
 
 /// The producer's metadata memory, read front to back.
