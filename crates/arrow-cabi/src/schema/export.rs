@@ -38,6 +38,7 @@ struct Item<'a> {
     data_type: &'a DataType,
     /// The flags of the field; `MAP_KEYS_SORTED` is added from the type.
     flags: i64,
+    /// `None` when there are no pairs (the C struct's metadata is NULL then).
     metadata: Option<&'a Metadata>,
 }
 
@@ -48,7 +49,7 @@ impl<'a> Item<'a> {
         if field.dict_is_ordered() == Some(true) {
             flags |= ARROW_FLAG_DICTIONARY_ORDERED;
         }
-        Item { name: Some(field.name()), data_type: field.data_type(), flags, metadata: Some(field.metadata()) }
+        Item { name: Some(field.name()), data_type: field.data_type(), flags, metadata: pairs(field.metadata()) }
     }
 
     /// A bare type, as arrow-rs 60.1 writes one (the root of a type's export, and a dictionary's
@@ -65,10 +66,6 @@ impl<'a> Item<'a> {
         }
     }
 
-    /// The metadata pairs, as the codec takes them.
-    fn pairs(&self) -> impl Iterator<Item = (&'a str, &'a str)> + Clone {
-        self.metadata.into_iter().flat_map(Metadata::iter).map(|(key, value)| (key.as_str(), value.as_str()))
-    }
 
     /// The values of a dictionary-encoded type.
     fn dictionary(&self) -> Option<Item<'a>> {
@@ -85,6 +82,17 @@ impl<'a> Item<'a> {
     }
 }
 
+/// `metadata`, or `None` if it has no pairs: a check of one pointer, so that nodes without metadata
+/// (most) never walk it.
+fn pairs(metadata: &Metadata) -> Option<&Metadata> {
+    (!metadata.is_empty()).then_some(metadata)
+}
+
+/// The pairs of `metadata`, as the codec takes them.
+fn strings(metadata: &Metadata) -> impl Iterator<Item = (&str, &str)> + Clone {
+    metadata.iter().map(|(key, value)| (key.as_str(), value.as_str()))
+}
+
 /// Exports a field: its name, type, nullability and metadata (extension metadata included).
 pub(crate) fn export_field(field: &Field) -> Result<ArrowSchema> {
     export(Item::field(field))
@@ -94,7 +102,7 @@ pub(crate) fn export_field(field: &Field) -> Result<ArrowSchema> {
 /// on that struct, as the interface describes record batches. Its name is empty and its flags 0.
 pub(crate) fn export_schema(schema: &Schema) -> Result<ArrowSchema> {
     let fields = DataType::Struct(schema.fields().clone());
-    export(Item { name: Some(""), data_type: &fields, flags: 0, metadata: Some(schema.metadata()) })
+    export(Item { name: Some(""), data_type: &fields, flags: 0, metadata: pairs(schema.metadata()) })
 }
 
 /// Exports a bare data type as arrow-rs 60.1 does: NULL name, flags 0 (but `MAP_KEYS_SORTED` for a
@@ -170,8 +178,9 @@ impl Sizes {
             }
             self.text += name.len() + 1;
         }
-        if let Some(len) = metadata::encoded_len(item.pairs()).map_err(|e| Error::Unsupported(e.to_string()))? {
-            self.blobs += len.next_multiple_of(4);
+        if let Some(pairs) = item.metadata {
+            let len = metadata::encoded_len(strings(pairs)).map_err(|e| Error::Unsupported(e.to_string()))?;
+            self.blobs += len.unwrap_or(0).next_multiple_of(4);
         }
         for child in item.children() {
             self.children += 1;
@@ -269,7 +278,7 @@ impl Writer {
             Err(_) => unreachable!("the first walk checked every format"),
         };
         let name = item.name.map_or(ptr::null(), |name| self.string(name.as_bytes()));
-        let metadata = self.metadata(&item);
+        let metadata = item.metadata.map_or(ptr::null(), |pairs| self.metadata(pairs));
         let n_children = layout::child_count(item.data_type);
         let children = self.children.claim(n_children);
         for (index, child) in item.children().enumerate() {
@@ -310,9 +319,9 @@ impl Writer {
         at.cast_const().cast()
     }
 
-    /// Writes the node's metadata blob, if it has pairs; returns it, or NULL.
-    fn metadata(&mut self, item: &Item<'_>) -> *const c_char {
-        let Ok(Some(len)) = metadata::encoded_len(item.pairs()) else { return ptr::null() };
+    /// Writes a metadata blob (of at least one pair, which the first walk measured); returns it.
+    fn metadata(&mut self, pairs: &Metadata) -> *const c_char {
+        let Ok(Some(len)) = metadata::encoded_len(strings(pairs)) else { return ptr::null() };
         let padded = len.next_multiple_of(4);
         let at = self.blobs.claim(padded);
         // SAFETY: `claim` reserved `padded` bytes at `at`, which nothing else points at yet; they are
@@ -321,7 +330,7 @@ impl Writer {
             ptr::write_bytes(at, 0, padded);
             std::slice::from_raw_parts_mut(at, padded)
         };
-        metadata::encode_into(item.pairs(), blob);
+        metadata::encode_into(strings(pairs), blob);
         at.cast_const().cast()
     }
 }

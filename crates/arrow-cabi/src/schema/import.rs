@@ -11,6 +11,7 @@ use arrow_cabi_sys::{
     ArrowSchema, ARROW_FLAG_DICTIONARY_ORDERED, ARROW_FLAG_MAP_KEYS_SORTED, ARROW_FLAG_NULLABLE,
 };
 use arrow_schema::{DataType, Field, FieldRef, Fields, Metadata, Schema, UnionFields};
+use smallvec::SmallVec;
 
 use crate::error::{Path, Result};
 use crate::format::{self, Format};
@@ -145,16 +146,16 @@ impl Importer {
 
     /// # Safety
     /// As [`import_field`].
-    unsafe fn children(&mut self, schema: &ArrowSchema, path: &Path<'_>) -> Result<Vec<FieldRef>> {
+    unsafe fn children(&mut self, schema: &ArrowSchema, path: &Path<'_>) -> Result<Children> {
         let count = usize::try_from(schema.n_children)
             .map_err(|_| path.field("n_children").invalid(format!("negative: {}", schema.n_children)))?;
         if count == 0 {
-            return Ok(Vec::new());
+            return Ok(Children::new());
         }
         if schema.children.is_null() {
             return Err(path.field("children").invalid(format!("NULL, but n_children is {count}")));
         }
-        let mut fields = Vec::with_capacity(count.min(4096));
+        let mut fields = Children::with_capacity(count.min(4096));
         for index in 0..count {
             let child_path = path.index("children", index);
             // SAFETY: `children` holds `n_children` pointers, per the caller.
@@ -170,7 +171,7 @@ impl Importer {
 }
 
 /// Builds the data type a format string and its children describe; checks the children fit.
-fn build(format: Format, children: Vec<FieldRef>, flags: i64, path: &Path<'_>) -> Result<DataType> {
+fn build(format: Format, children: Children, flags: i64, path: &Path<'_>) -> Result<DataType> {
     let one = |children| exactly::<1>(children, path).map(|[child]| child);
     Ok(match format {
         Format::Leaf(data_type) => {
@@ -182,7 +183,7 @@ fn build(format: Format, children: Vec<FieldRef>, flags: i64, path: &Path<'_>) -
         Format::ListView => DataType::ListView(one(children)?),
         Format::LargeListView => DataType::LargeListView(one(children)?),
         Format::FixedSizeList(size) => DataType::FixedSizeList(one(children)?, size),
-        Format::Struct => DataType::Struct(Fields::from(children)),
+        Format::Struct => DataType::Struct(fields(children)),
         Format::Map => {
             let entries = one(children)?;
             if !matches!(entries.data_type(), DataType::Struct(kv) if kv.len() == 2) {
@@ -201,7 +202,7 @@ fn build(format: Format, children: Vec<FieldRef>, flags: i64, path: &Path<'_>) -
                     type_ids.len()
                 )));
             }
-            let fields = UnionFields::try_new(type_ids, children)
+            let fields = UnionFields::try_new(type_ids, children.into_vec())
                 .map_err(|e| path.field("format").invalid(e.to_string()))?;
             DataType::Union(fields, mode)
         }
@@ -218,12 +219,28 @@ fn build(format: Format, children: Vec<FieldRef>, flags: i64, path: &Path<'_>) -
     })
 }
 
+/// The fields of a node's children: inline for the counts of lists, maps, run-end-encoded types and
+/// small structs, so that those nodes allocate nothing for them.
+type Children = SmallVec<[FieldRef; 4]>;
+
+/// A struct's fields, moved into the one allocation `Fields` needs: from the heap list where the
+/// children spilled to one, otherwise cloned from the inline list (a reference count each).
+fn fields(children: Children) -> Fields {
+    if children.spilled() {
+        Fields::from(children.into_vec())
+    } else {
+        Fields::from(children.as_slice())
+    }
+}
+
 /// The children as an array of exactly `N`, or an error naming the count the format needs.
-fn exactly<const N: usize>(children: Vec<FieldRef>, path: &Path<'_>) -> Result<[FieldRef; N]> {
-    <[FieldRef; N]>::try_from(children).map_err(|children| {
-        path.field("n_children")
-            .invalid(format!("{} children, but this format needs {N}", children.len()))
-    })
+fn exactly<const N: usize>(children: Children, path: &Path<'_>) -> Result<[FieldRef; N]> {
+    if children.len() != N {
+        return Err(path.field("n_children").invalid(format!("{} children, but this format needs {N}", children.len())));
+    }
+    let mut children = children.into_iter();
+    // The count was checked just above.
+    Ok(std::array::from_fn(|_| children.next().unwrap_or_else(|| unreachable!("{N} children"))))
 }
 
 /// A NUL-terminated UTF-8 string.
@@ -235,9 +252,15 @@ unsafe fn text<'a>(ptr: *const c_char, path: &Path<'_>) -> Result<&'a str> {
     utf8(unsafe { CStr::from_ptr(ptr) }, path)
 }
 
-/// The string as UTF-8, or the error at `path` that it is not.
+/// The string as UTF-8, or the error at `path` that it is not. Names are ASCII nearly always: that is
+/// checked first, a word at a time, before the full UTF-8 check.
 fn utf8<'a>(text: &'a CStr, path: &Path<'_>) -> Result<&'a str> {
-    text.to_str().map_err(|e| path.invalid(format!("not UTF-8 ({e})")))
+    let bytes = text.to_bytes();
+    if bytes.is_ascii() {
+        // SAFETY: ASCII is UTF-8.
+        return Ok(unsafe { std::str::from_utf8_unchecked(bytes) });
+    }
+    std::str::from_utf8(bytes).map_err(|e| path.invalid(format!("not UTF-8 ({e})")))
 }
 
 /// Reads a metadata blob; NULL is no metadata.
