@@ -616,6 +616,16 @@ mod tests {
     }
 
     #[test]
+    fn the_keys_are_distinct() {
+        for (index, key) in KEYS.iter().enumerate() {
+            assert!(!KEYS[..index].contains(key), "{:?}", FIXED[index].0);
+        }
+        assert_eq!(parse_fixed(b"i\0"), None);
+        assert_eq!(parse_fixed(b"tsu:UTC"), None);
+        assert_eq!(parse_fixed(b"+vl"), Some(Format::ListView));
+    }
+
+    #[test]
     fn encode_special_cases() {
         let dict = |k| DataType::Dictionary(Box::new(k), Box::new(DataType::Utf8));
         assert_eq!(encode(&dict(DataType::Int16)).as_deref(), Ok("s"));

@@ -38,9 +38,9 @@ pub(crate) unsafe fn import_field(schema: &ArrowSchema) -> Result<Field> {
 /// As [`import_field`].
 pub(crate) unsafe fn import_schema(schema: &ArrowSchema) -> Result<Schema> {
     // SAFETY: forwarded from the caller.
-    let field = unsafe { import_field(schema)? };
-    match field.data_type() {
-        DataType::Struct(fields) => Ok(Schema::new_with_metadata(fields.clone(), field.metadata().clone())),
+    let root = unsafe { Importer::default().parts(schema, &Path::root("schema"))? };
+    match root.data_type {
+        DataType::Struct(fields) => Ok(Schema::new_with_metadata(fields, root.metadata)),
         other => Err(Path::root("schema")
             .field("format")
             .invalid(format!("a schema must be a struct (+s), found {other}"))),
@@ -61,10 +61,38 @@ impl Default for Importer {
     }
 }
 
+/// What a node says, checked, before it becomes a `Field` (a schema's root and a dictionary's values
+/// never do).
+struct Parts<'a> {
+    name: &'a str,
+    data_type: DataType,
+    flags: i64,
+    metadata: Metadata,
+}
+
+impl Parts<'_> {
+    fn into_field(self) -> Field {
+        let field = Field::new(self.name, self.data_type, self.flags & ARROW_FLAG_NULLABLE != 0)
+            .with_dict_is_ordered(self.flags & ARROW_FLAG_DICTIONARY_ORDERED != 0);
+        if self.metadata.is_empty() {
+            field
+        } else {
+            field.with_metadata(self.metadata)
+        }
+    }
+}
+
 impl Importer {
     /// # Safety
     /// As [`import_field`].
     unsafe fn field(&mut self, schema: &ArrowSchema, path: &Path<'_>) -> Result<Field> {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.parts(schema, path) }.map(Parts::into_field)
+    }
+
+    /// # Safety
+    /// As [`import_field`].
+    unsafe fn parts<'a>(&mut self, schema: &'a ArrowSchema, path: &Path<'_>) -> Result<Parts<'a>> {
         if schema.release.is_none() {
             return Err(path.invalid("the schema is released (its release callback is NULL)"));
         }
@@ -86,7 +114,7 @@ impl Importer {
 
     /// # Safety
     /// As [`import_field`].
-    unsafe fn node(&mut self, schema: &ArrowSchema, path: &Path<'_>) -> Result<Field> {
+    unsafe fn node<'a>(&mut self, schema: &'a ArrowSchema, path: &Path<'_>) -> Result<Parts<'a>> {
         let format_path = path.field("format");
         if schema.format.is_null() {
             return Err(format_path.invalid("NULL, but the format is mandatory"));
@@ -129,8 +157,8 @@ impl Importer {
                 )));
             }
             // SAFETY: non-NULL, and valid per the caller.
-            let values = unsafe { self.field(&*schema.dictionary, &dictionary_path)? };
-            DataType::Dictionary(Box::new(data_type), Box::new(values.data_type().clone()))
+            let values = unsafe { self.parts(&*schema.dictionary, &dictionary_path)? };
+            DataType::Dictionary(Box::new(data_type), Box::new(values.data_type))
         };
         let is_dictionary = matches!(data_type, DataType::Dictionary(..));
         if flags & ARROW_FLAG_DICTIONARY_ORDERED != 0 && !is_dictionary {
@@ -139,9 +167,7 @@ impl Importer {
         if flags & ARROW_FLAG_MAP_KEYS_SORTED != 0 && !matches!(data_type, DataType::Map(..)) {
             return Err(path.field("flags").invalid("MAP_KEYS_SORTED set on a field that is not a map"));
         }
-        let field = Field::new(name, data_type, flags & ARROW_FLAG_NULLABLE != 0)
-            .with_dict_is_ordered(flags & ARROW_FLAG_DICTIONARY_ORDERED != 0);
-        Ok(if metadata.is_empty() { field } else { field.with_metadata(metadata) })
+        Ok(Parts { name, data_type, flags, metadata })
     }
 
     /// # Safety
