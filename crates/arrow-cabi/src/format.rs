@@ -8,9 +8,10 @@
 //! come from `ArrowSchema.children`. Nothing here panics, whatever string a foreign producer hands in.
 #![forbid(unsafe_code)]
 
-use arrow_schema::{DataType, IntervalUnit, TimeUnit, UnionMode};
+use arrow_schema::{DataType, IntervalUnit, TimeUnit, UnionFields, UnionMode};
 use std::borrow::Cow;
-use std::fmt::{self, Display, Write as _};
+use std::ffi::CStr;
+use std::fmt::{self, Display};
 
 /// What a format string says. Leaf types are complete; nested types carry only their shape
 /// (children come from `ArrowSchema.children`).
@@ -59,59 +60,115 @@ impl Display for FormatError {
 
 impl std::error::Error for FormatError {}
 
-/// Every format string without parameters and what it means; [`parse`] and [`encode`] both read it.
-/// The time-zone-less timestamps (`tss:` ..) double as the prefixes of the zoned ones (`tss:UTC`).
-const FIXED: &[(&str, Format)] = {
-    use DataType as D;
-    use Format::Leaf as L;
-    use IntervalUnit::{DayTime, MonthDayNano, YearMonth};
-    use TimeUnit::{Microsecond, Millisecond, Nanosecond, Second};
-    &[
-        ("n", L(D::Null)),
-        ("b", L(D::Boolean)),
-        ("c", L(D::Int8)),
-        ("C", L(D::UInt8)),
-        ("s", L(D::Int16)),
-        ("S", L(D::UInt16)),
-        ("i", L(D::Int32)),
-        ("I", L(D::UInt32)),
-        ("l", L(D::Int64)),
-        ("L", L(D::UInt64)),
-        ("e", L(D::Float16)),
-        ("f", L(D::Float32)),
-        ("g", L(D::Float64)),
-        ("z", L(D::Binary)),
-        ("Z", L(D::LargeBinary)),
-        ("vz", L(D::BinaryView)),
-        ("u", L(D::Utf8)),
-        ("U", L(D::LargeUtf8)),
-        ("vu", L(D::Utf8View)),
-        ("tdD", L(D::Date32)),
-        ("tdm", L(D::Date64)),
-        ("tts", L(D::Time32(Second))),
-        ("ttm", L(D::Time32(Millisecond))),
-        ("ttu", L(D::Time64(Microsecond))),
-        ("ttn", L(D::Time64(Nanosecond))),
-        ("tss:", L(D::Timestamp(Second, None))),
-        ("tsm:", L(D::Timestamp(Millisecond, None))),
-        ("tsu:", L(D::Timestamp(Microsecond, None))),
-        ("tsn:", L(D::Timestamp(Nanosecond, None))),
-        ("tDs", L(D::Duration(Second))),
-        ("tDm", L(D::Duration(Millisecond))),
-        ("tDu", L(D::Duration(Microsecond))),
-        ("tDn", L(D::Duration(Nanosecond))),
-        ("tiM", L(D::Interval(YearMonth))),
-        ("tiD", L(D::Interval(DayTime))),
-        ("tin", L(D::Interval(MonthDayNano))),
-        ("+l", Format::List),
-        ("+L", Format::LargeList),
-        ("+vl", Format::ListView),
-        ("+vL", Format::LargeListView),
-        ("+s", Format::Struct),
-        ("+m", Format::Map),
-        ("+r", Format::RunEndEncoded),
-    ]
+/// Declares [`FIXED`] and [`fixed_format`] from one list whose lines give a format string without
+/// parameters, the pattern of the types that encode as it, and what it parses to: the two directions
+/// side by side, which the tests check against each other line by line.
+macro_rules! fixed_formats {
+    ($($text:literal, $types:pat => $format:expr;)+) => {
+        /// Every format string without parameters and what it means; [`parse`] reads it, and
+        /// [`fixed_format`] is its other column. The time-zone-less timestamps (`tss:` ..) double as
+        /// the prefixes of the zoned ones (`tss:UTC`). The strings are NUL-terminated, so that export
+        /// points a C struct at them without a copy.
+        const FIXED: &[(&CStr, Format)] = {
+            use DataType as D;
+            use Format::Leaf as L;
+            use IntervalUnit::{DayTime, MonthDayNano, YearMonth};
+            use TimeUnit::{Microsecond, Millisecond, Nanosecond, Second};
+            &[$(($text, $format)),+]
+        };
+
+        /// The table's format string for `data_type`, if it is one without parameters: one `match`
+        /// (a jump on the type's tag), no scan.
+        fn fixed_format(data_type: &DataType) -> Option<&'static CStr> {
+            use DataType as D;
+            use IntervalUnit::{DayTime, MonthDayNano, YearMonth};
+            use TimeUnit::{Microsecond, Millisecond, Nanosecond, Second};
+            match data_type {
+                $($types => Some($text),)+
+                _ => None,
+            }
+        }
+    };
+}
+
+fixed_formats! {
+    c"n", D::Null => L(D::Null);
+    c"b", D::Boolean => L(D::Boolean);
+    c"c", D::Int8 => L(D::Int8);
+    c"C", D::UInt8 => L(D::UInt8);
+    c"s", D::Int16 => L(D::Int16);
+    c"S", D::UInt16 => L(D::UInt16);
+    c"i", D::Int32 => L(D::Int32);
+    c"I", D::UInt32 => L(D::UInt32);
+    c"l", D::Int64 => L(D::Int64);
+    c"L", D::UInt64 => L(D::UInt64);
+    c"e", D::Float16 => L(D::Float16);
+    c"f", D::Float32 => L(D::Float32);
+    c"g", D::Float64 => L(D::Float64);
+    c"z", D::Binary => L(D::Binary);
+    c"Z", D::LargeBinary => L(D::LargeBinary);
+    c"vz", D::BinaryView => L(D::BinaryView);
+    c"u", D::Utf8 => L(D::Utf8);
+    c"U", D::LargeUtf8 => L(D::LargeUtf8);
+    c"vu", D::Utf8View => L(D::Utf8View);
+    c"tdD", D::Date32 => L(D::Date32);
+    c"tdm", D::Date64 => L(D::Date64);
+    c"tts", D::Time32(Second) => L(D::Time32(Second));
+    c"ttm", D::Time32(Millisecond) => L(D::Time32(Millisecond));
+    c"ttu", D::Time64(Microsecond) => L(D::Time64(Microsecond));
+    c"ttn", D::Time64(Nanosecond) => L(D::Time64(Nanosecond));
+    c"tss:", D::Timestamp(Second, None) => L(D::Timestamp(Second, None));
+    c"tsm:", D::Timestamp(Millisecond, None) => L(D::Timestamp(Millisecond, None));
+    c"tsu:", D::Timestamp(Microsecond, None) => L(D::Timestamp(Microsecond, None));
+    c"tsn:", D::Timestamp(Nanosecond, None) => L(D::Timestamp(Nanosecond, None));
+    c"tDs", D::Duration(Second) => L(D::Duration(Second));
+    c"tDm", D::Duration(Millisecond) => L(D::Duration(Millisecond));
+    c"tDu", D::Duration(Microsecond) => L(D::Duration(Microsecond));
+    c"tDn", D::Duration(Nanosecond) => L(D::Duration(Nanosecond));
+    c"tiM", D::Interval(YearMonth) => L(D::Interval(YearMonth));
+    c"tiD", D::Interval(DayTime) => L(D::Interval(DayTime));
+    c"tin", D::Interval(MonthDayNano) => L(D::Interval(MonthDayNano));
+    c"+l", D::List(_) => Format::List;
+    c"+L", D::LargeList(_) => Format::LargeList;
+    c"+vl", D::ListView(_) => Format::ListView;
+    c"+vL", D::LargeListView(_) => Format::LargeListView;
+    c"+s", D::Struct(_) => Format::Struct;
+    c"+m", D::Map(..) => Format::Map;
+    c"+r", D::RunEndEncoded(..) => Format::RunEndEncoded;
+}
+
+/// [`FIXED`]'s strings as [`key`]s, in the table's order, so that a lookup compares one number per
+/// entry instead of a string.
+const KEYS: [u64; FIXED.len()] = {
+    let mut keys = [0; FIXED.len()];
+    let mut index = 0;
+    while index < FIXED.len() {
+        keys[index] = key(FIXED[index].0.to_bytes());
+        index += 1;
+    }
+    keys
 };
+
+/// A string of up to 7 bytes as one number (its bytes, and its length in the top byte), so that two
+/// strings are equal exactly when their keys are; longer strings, which no table entry is, all get
+/// `u64::MAX`, which no entry has.
+const fn key(bytes: &[u8]) -> u64 {
+    if bytes.len() > 7 {
+        return u64::MAX;
+    }
+    let mut key = (bytes.len() as u64) << 56;
+    let mut index = 0;
+    while index < bytes.len() {
+        key |= (bytes[index] as u64) << (8 * index);
+        index += 1;
+    }
+    key
+}
+
+/// A table string as text: the table is ASCII (a test checks every entry).
+fn as_text(format: &'static CStr) -> &'static str {
+    format.to_str().unwrap_or_default()
+}
 
 /// The decimal widths: bit width, largest precision, and the `DataType` it makes.
 /// `d:P,S` without a width means 128.
@@ -130,8 +187,7 @@ type MakeDecimal = fn(u8, i8) -> DataType;
 /// Accepts exactly the formats of the C Data Interface (see [`Format`]). Time zones are taken
 /// as-is (not validated); `tss:` with an empty zone means no zone.
 ///
-/// Cost: a linear scan of a 43-entry table (a few instructions per entry), then O(len) for
-/// parametrised formats; allocates only for a time zone (`Arc<str>`), for union type ids (one byte
+/// Cost: [`parse_fixed`], then O(len) for parametrised formats; allocates only for a time zone (`Arc<str>`), for union type ids (one byte
 /// each), and for an error's message.
 ///
 /// # Errors
@@ -141,12 +197,8 @@ type MakeDecimal = fn(u8, i8) -> DataType;
 /// 128, 256 or a precision outside 1..=9/18/38/76 for it, union type ids outside 0..=127 or
 /// repeated.
 pub fn parse(format: &str) -> Result<Format, FormatError> {
-    // Byte by byte: the strings are one to four bytes, where a `memcmp` call per entry costs more than
-    // the comparison.
-    let wanted = format.as_bytes();
-    let same = |s: &&str| s.len() == wanted.len() && s.bytes().zip(wanted).all(|(a, &b)| a == b);
-    if let Some((_, fixed)) = FIXED.iter().find(|(s, _)| same(s)) {
-        return Ok(fixed.clone());
+    if let Some(fixed) = parse_fixed(format.as_bytes()) {
+        return Ok(fixed);
     }
     let Some((head, rest)) = format.split_once(':') else {
         return Err(unknown(format));
@@ -161,73 +213,124 @@ pub fn parse(format: &str) -> Result<Format, FormatError> {
     }
 }
 
+/// What `format` says if it is one of the format strings without parameters (given without its NUL),
+/// else `None`; [`parse`] goes on from there. Needs no UTF-8 check: every table entry is ASCII.
+///
+/// Cost: one comparison of two numbers per table entry (43 entries) and the clone of the entry (an
+/// enum without heap data); no allocation.
+pub fn parse_fixed(format: &[u8]) -> Option<Format> {
+    let wanted = key(format);
+    KEYS.iter().position(|&key| key == wanted).map(|index| FIXED[index].1.clone())
+}
+
 /// The format string of the top-level type. Dictionary(key, _) encodes as key's format
 /// (key must be an integer type, else error). Nested types give "+l", "+s", "+m", "+ud:1,2",
 /// "+w:3", "+r" ... Returns `Cow::Borrowed` for the fixed table entries (no allocation).
 /// An empty time zone (`Some("")`) encodes as no zone (`tss:`).
 ///
-/// Cost: a linear scan of a 43-entry table; parametrised types allocate one short `String`,
-/// O(children) for unions.
+/// Cost: [`encode_parts`]; parametrised types then allocate one short `String`.
+///
+/// # Errors
+///
+/// As [`encode_parts`].
+pub fn encode(data_type: &DataType) -> Result<Cow<'static, str>, FormatError> {
+    Ok(match encode_parts(data_type)? {
+        Encoded::Fixed(format) => Cow::Borrowed(as_text(format)),
+        Encoded::Written(params) => Cow::Owned(params.to_string()),
+    })
+}
+
+/// A format string as [`encode_parts`] gives it: the table's own NUL-terminated string, or the
+/// parameters of one, which write the string wherever the caller wants it.
+#[derive(Debug, Clone, Copy)]
+pub enum Encoded<'a> {
+    /// A format without parameters (`i`, `+s`, `tsu:`): the table's string, NUL-terminated.
+    Fixed(&'static CStr),
+    /// A parametrised format (`w:16`, `tsu:UTC`, `+ud:0,1`, `d:10,2`): `Display` writes it (without a
+    /// NUL), in at most a few dozen bytes beyond the time zone's length or 4 per union type id.
+    Written(Params<'a>),
+}
+
+/// The parameters of a parametrised format string, already checked; `Display` writes the string.
+#[derive(Debug, Clone, Copy)]
+pub struct Params<'a>(Param<'a>);
+
+#[derive(Debug, Clone, Copy)]
+enum Param<'a> {
+    FixedSizeBinary(i32),
+    FixedSizeList(i32),
+    Decimal { bits: u16, precision: u8, scale: i8 },
+    Zoned { prefix: &'static str, zone: &'a str },
+    Union(UnionMode, &'a UnionFields),
+}
+
+impl Display for Params<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Param::FixedSizeBinary(n) => write!(f, "w:{n}"),
+            Param::FixedSizeList(n) => write!(f, "+w:{n}"),
+            // `d:P,S` for 128 bits (as Arrow C++ writes it), `d:P,S,W` for the other widths.
+            Param::Decimal { bits: 128, precision, scale } => write!(f, "d:{precision},{scale}"),
+            Param::Decimal { bits, precision, scale } => write!(f, "d:{precision},{scale},{bits}"),
+            Param::Zoned { prefix, zone } => write!(f, "{prefix}{zone}"),
+            Param::Union(mode, fields) => {
+                f.write_str(union_head(mode))?;
+                for (index, (id, _)) in fields.iter().enumerate() {
+                    let separator = if index == 0 { "" } else { "," };
+                    write!(f, "{separator}{id}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The format string of the top-level type, as [`encode`], without allocating: a table string or the
+/// checked parameters of a parametrised one.
+///
+/// Cost: one `match` on the type for the formats without parameters, O(children) for unions; no
+/// allocation.
 ///
 /// # Errors
 ///
 /// So that whatever is encoded parses back, a [`FormatError`] for: a negative fixed-size width, a
 /// decimal precision outside 1..=9/18/38/76 for its width, negative or repeated union type ids, a
 /// non-integer dictionary key.
-pub fn encode(data_type: &DataType) -> Result<Cow<'static, str>, FormatError> {
-    if let Some((s, _)) = FIXED.iter().find(|(_, f)| f.describes(data_type)) {
-        return Ok(Cow::Borrowed(s));
+pub fn encode_parts(data_type: &DataType) -> Result<Encoded<'_>, FormatError> {
+    if let Some(format) = fixed_format(data_type) {
+        return Ok(Encoded::Fixed(format));
     }
     let cannot = |why: &dyn Display| FormatError(format!("cannot encode {data_type}: {why}"));
-    let owned = match data_type {
-        DataType::Dictionary(key, _) if key.is_dictionary_key_type() => return encode(key),
+    let decimal = |bits, precision, scale| match checked_decimal(bits, precision, scale) {
+        Ok(_) => Ok(Param::Decimal { bits, precision, scale }),
+        Err(e) => Err(cannot(&e)),
+    };
+    let param = match data_type {
+        DataType::Dictionary(key, _) if key.is_dictionary_key_type() => return encode_parts(key),
         DataType::Dictionary(key, _) => {
             return Err(cannot(&format_args!("key type {key} is not an integer")))
         }
-        DataType::Timestamp(unit, Some(tz)) => {
-            format!("{}{tz}", encode(&DataType::Timestamp(*unit, None))?)
-        }
+        DataType::Timestamp(unit, Some(zone)) => match encode_parts(&DataType::Timestamp(*unit, None))? {
+            Encoded::Fixed(prefix) if zone.is_empty() => return Ok(Encoded::Fixed(prefix)),
+            Encoded::Fixed(prefix) => Param::Zoned { prefix: as_text(prefix), zone },
+            Encoded::Written(_) => return Err(cannot(&"no format string for this time unit")),
+        },
         DataType::FixedSizeBinary(n) | DataType::FixedSizeList(_, n) if *n < 0 => {
             return Err(cannot(&format_args!("width {n} is negative")))
         }
-        DataType::FixedSizeBinary(n) => format!("w:{n}"),
-        DataType::FixedSizeList(_, n) => format!("+w:{n}"),
-        DataType::Decimal32(p, s) => encode_decimal(32, *p, *s).map_err(|e| cannot(&e))?,
-        DataType::Decimal64(p, s) => encode_decimal(64, *p, *s).map_err(|e| cannot(&e))?,
-        DataType::Decimal128(p, s) => encode_decimal(128, *p, *s).map_err(|e| cannot(&e))?,
-        DataType::Decimal256(p, s) => encode_decimal(256, *p, *s).map_err(|e| cannot(&e))?,
+        DataType::FixedSizeBinary(n) => Param::FixedSizeBinary(*n),
+        DataType::FixedSizeList(_, n) => Param::FixedSizeList(*n),
+        DataType::Decimal32(p, s) => decimal(32, *p, *s)?,
+        DataType::Decimal64(p, s) => decimal(64, *p, *s)?,
+        DataType::Decimal128(p, s) => decimal(128, *p, *s)?,
+        DataType::Decimal256(p, s) => decimal(256, *p, *s)?,
         DataType::Union(fields, mode) => {
-            let ids = || fields.iter().map(|(id, _)| id);
-            check_type_ids(ids()).map_err(|e| cannot(&e))?;
-            let mut out = String::from(union_head(*mode));
-            for (i, id) in ids().enumerate() {
-                let sep = if i == 0 { "" } else { "," };
-                // Writing to a String cannot fail.
-                let _ = write!(out, "{sep}{id}");
-            }
-            out
+            check_type_ids(fields.iter().map(|(id, _)| id)).map_err(|e| cannot(&e))?;
+            Param::Union(*mode, fields)
         }
         _ => return Err(cannot(&"no format string for this type")),
     };
-    Ok(Cow::Owned(owned))
-}
-
-impl Format {
-    /// Whether `data_type` is what the fixed format `self` says. Parametrised shapes
-    /// (`FixedSizeList`, `Union`) are never in [`FIXED`], so they answer false.
-    fn describes(&self, data_type: &DataType) -> bool {
-        match (self, data_type) {
-            (Format::Leaf(leaf), _) => leaf == data_type,
-            (Format::List, DataType::List(_))
-            | (Format::LargeList, DataType::LargeList(_))
-            | (Format::ListView, DataType::ListView(_))
-            | (Format::LargeListView, DataType::LargeListView(_))
-            | (Format::Struct, DataType::Struct(_))
-            | (Format::Map, DataType::Map(..))
-            | (Format::RunEndEncoded, DataType::RunEndEncoded(..)) => true,
-            _ => false,
-        }
-    }
+    Ok(Encoded::Written(Params(param)))
 }
 
 /// The prefix of a union format, type ids follow.
@@ -278,15 +381,6 @@ fn checked_decimal(bits: u16, precision: u8, scale: i8) -> Result<DataType, Stri
     Ok(make(precision, scale))
 }
 
-/// `d:P,S` for 128 bits (as Arrow C++ writes it), `d:P,S,W` for the other widths.
-fn encode_decimal(bits: u16, precision: u8, scale: i8) -> Result<String, String> {
-    checked_decimal(bits, precision, scale)?;
-    Ok(match bits {
-        128 => format!("d:{precision},{scale}"),
-        _ => format!("d:{precision},{scale},{bits}"),
-    })
-}
-
 /// `+ud:` / `+us:` followed by comma-separated type ids; no ids at all is a union without children.
 fn union(format: &str, mode: UnionMode, rest: &str) -> Result<Format, FormatError> {
     let ids = match rest {
@@ -319,7 +413,7 @@ fn check_type_ids(ids: impl IntoIterator<Item = i8>) -> Result<(), String> {
 /// `tss:TZ` .. `tsn:TZ` with a non-empty zone: the zoneless table entries are the prefixes.
 fn zoned_timestamp(format: &str) -> Option<Format> {
     FIXED.iter().find_map(|(prefix, fixed)| match fixed {
-        Format::Leaf(DataType::Timestamp(unit, None)) => format.strip_prefix(prefix).map(|tz| {
+        Format::Leaf(DataType::Timestamp(unit, None)) => format.strip_prefix(as_text(prefix)).map(|tz| {
             Format::Leaf(DataType::Timestamp(
                 *unit,
                 (!tz.is_empty()).then(|| tz.into()),
@@ -504,8 +598,12 @@ mod tests {
 
     #[test]
     fn every_table_entry_round_trips_and_borrows() {
-        for (s, f) in FIXED {
+        for (c, f) in FIXED {
+            let s = &as_text(c);
+            assert!(!s.is_empty() && s.is_ascii(), "{c:?}");
             assert_eq!(parse(s).as_ref(), Ok(f));
+            assert_eq!(parse_fixed(s.as_bytes()).as_ref(), Some(f));
+            assert!(matches!(encode_parts(&data_type_of(f)), Ok(Encoded::Fixed(e)) if e == *c), "{s}");
             assert!(
                 matches!(encode(&data_type_of(f)), Ok(Cow::Borrowed(b)) if b == *s),
                 "{s}"
@@ -515,6 +613,16 @@ mod tests {
                 "{s} missing from spec table test"
             );
         }
+    }
+
+    #[test]
+    fn the_keys_are_distinct() {
+        for (index, key) in KEYS.iter().enumerate() {
+            assert!(!KEYS[..index].contains(key), "{:?}", FIXED[index].0);
+        }
+        assert_eq!(parse_fixed(b"i\0"), None);
+        assert_eq!(parse_fixed(b"tsu:UTC"), None);
+        assert_eq!(parse_fixed(b"+vl"), Some(Format::ListView));
     }
 
     #[test]

@@ -20,35 +20,64 @@ impl fmt::Display for MetadataError {
 impl std::error::Error for MetadataError {}
 
 /// Encodes key/value pairs; `None` when there are none, since the interface wants NULL, not an empty blob.
-/// Cost: one allocation of the encoded size.
+/// Cost: two passes over the pairs ([`encoded_len`], [`encode_into`]) and one allocation of the size.
 ///
 /// Fails only if a count or length does not fit in an `int32`.
 pub fn encode<'a>(
-    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)> + Clone,
 ) -> Result<Option<Vec<u8>>, MetadataError> {
-    let mut out = vec![0; 4]; // the pair count, written once it is known
-    let mut count = 0usize;
-    for (key, value) in pairs {
-        for part in [key, value] {
-            put_len(&mut out, part.len())?;
-            out.extend_from_slice(part.as_bytes());
-        }
-        count += 1;
-    }
-    if count == 0 {
-        return Ok(None);
-    }
-    let mut head = Vec::with_capacity(4);
-    put_len(&mut head, count)?;
-    out[..4].copy_from_slice(&head);
+    let Some(len) = encoded_len(pairs.clone())? else { return Ok(None) };
+    let mut out = vec![0; len];
+    encode_into(pairs, &mut out);
     Ok(Some(out))
 }
 
-fn put_len(out: &mut Vec<u8>, len: usize) -> Result<(), MetadataError> {
-    let len = i32::try_from(len)
-        .map_err(|_| MetadataError(format!("length {len} does not fit in an int32")))?;
-    out.extend_from_slice(&len.to_ne_bytes());
-    Ok(())
+/// The size in bytes of the encoding of `pairs`, or `None` when there are none (the interface wants
+/// NULL then). Cost: one pass over the pairs, no allocation.
+///
+/// Fails if a count or length does not fit in an `int32`, so that [`encode_into`] cannot.
+pub fn encoded_len<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Option<usize>, MetadataError> {
+    let mut count = 0usize;
+    let mut len = 4usize; // the pair count
+    for (key, value) in pairs {
+        for part in [key, value] {
+            int32(part.len())?;
+            len += 4 + part.len();
+        }
+        count += 1;
+    }
+    int32(count)?;
+    Ok((count > 0).then_some(len))
+}
+
+/// Writes the encoding of `pairs` at the start of `out`, which is at least [`encoded_len`] bytes long
+/// (for the same pairs, in the same order, which that call checked). Cost: one pass, no allocation.
+///
+/// # Panics
+/// If `out` is shorter than [`encoded_len`] says.
+pub fn encode_into<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>, out: &mut [u8]) {
+    /// Writes `bytes` at the front of `out`; returns the rest.
+    fn put<'b>(out: &'b mut [u8], bytes: &[u8]) -> &'b mut [u8] {
+        let (head, tail) = out.split_at_mut(bytes.len());
+        head.copy_from_slice(bytes);
+        tail
+    }
+    let (head, mut rest) = out.split_at_mut(4);
+    let mut count = 0i32;
+    for (key, value) in pairs {
+        for part in [key, value] {
+            // `encoded_len` checked that every length fits.
+            rest = put(rest, &(part.len() as i32).to_ne_bytes());
+            rest = put(rest, part.as_bytes());
+        }
+        count += 1;
+    }
+    head.copy_from_slice(&count.to_ne_bytes());
+}
+
+/// `len` as an `int32`, or the error that it does not fit.
+fn int32(len: usize) -> Result<i32, MetadataError> {
+    i32::try_from(len).map_err(|_| MetadataError(format!("length {len} does not fit in an int32")))
 }
 
 /// A source of metadata bytes: `take(n)` returns the next `n` bytes.
@@ -73,10 +102,18 @@ impl<'a> Source<'a> for &'a [u8] {
 /// Decodes key/value pairs in order. Cost: one pass, one `String` per key and value.
 ///
 /// Fails on a negative count or length and on keys or values that are not UTF-8.
-pub fn decode<'a>(mut source: impl Source<'a>) -> Result<Vec<(String, String)>, MetadataError> {
+pub fn decode<'a>(source: impl Source<'a>) -> Result<Vec<(String, String)>, MetadataError> {
+    decode_into(source)
+}
+
+/// Decodes key/value pairs in order straight into a collection (a `Vec`, a map, arrow-rs's
+/// `Metadata`), without building a list of pairs first. Cost: one pass, one `String` per key and value.
+///
+/// Fails as [`decode`].
+pub fn decode_into<'a, C: Default + Extend<(String, String)>>(mut source: impl Source<'a>) -> Result<C, MetadataError> {
     let count = take_len(&mut source, "pair count")?;
-    // The count is foreign: reserve only what a sane producer could need, grow as pairs really arrive.
-    let mut pairs = Vec::with_capacity(count.min(64));
+    // The count is foreign: nothing is reserved for it, the collection grows as pairs really arrive.
+    let mut pairs = C::default();
     for pair in 0..count {
         let mut text = |part: &str| -> Result<String, MetadataError> {
             let len = take_len(&mut source, part).map_err(|e| MetadataError(format!("pair {pair} {e}")))?;
@@ -86,7 +123,7 @@ pub fn decode<'a>(mut source: impl Source<'a>) -> Result<Vec<(String, String)>, 
         };
         let key = text("key")?;
         let value = text("value")?;
-        pairs.push((key, value));
+        pairs.extend(Some((key, value)));
     }
     Ok(pairs)
 }

@@ -38,9 +38,9 @@ pub(crate) unsafe fn import_field(schema: &ArrowSchema) -> Result<Field> {
 /// As [`import_field`].
 pub(crate) unsafe fn import_schema(schema: &ArrowSchema) -> Result<Schema> {
     // SAFETY: forwarded from the caller.
-    let field = unsafe { import_field(schema)? };
-    match field.data_type() {
-        DataType::Struct(fields) => Ok(Schema::new_with_metadata(fields.clone(), field.metadata().clone())),
+    let root = unsafe { Importer::default().parts(schema, &Path::root("schema"))? };
+    match root.data_type {
+        DataType::Struct(fields) => Ok(Schema::new_with_metadata(fields, root.metadata)),
         other => Err(Path::root("schema")
             .field("format")
             .invalid(format!("a schema must be a struct (+s), found {other}"))),
@@ -48,43 +48,84 @@ pub(crate) unsafe fn import_schema(schema: &ArrowSchema) -> Result<Schema> {
 }
 
 /// Walks a schema tree, remembering the nodes above the current one to refuse cycles.
-#[derive(Default)]
 struct Importer {
-    /// The nodes above the current one, for the cycle check; inline for the depths real schemas have.
-    ancestors: SmallVec<[*const ArrowSchema; 16]>,
+    /// The nodes above the current one (the first `depth`), for the cycle check; on the stack, as the
+    /// depth is bounded.
+    ancestors: [*const ArrowSchema; MAX_DEPTH],
+    depth: usize,
+}
+
+impl Default for Importer {
+    fn default() -> Self {
+        Importer { ancestors: [std::ptr::null(); MAX_DEPTH], depth: 0 }
+    }
+}
+
+/// What a node says, checked, before it becomes a `Field` (a schema's root and a dictionary's values
+/// never do).
+struct Parts<'a> {
+    name: &'a str,
+    data_type: DataType,
+    flags: i64,
+    metadata: Metadata,
+}
+
+impl Parts<'_> {
+    fn into_field(self) -> Field {
+        let field = Field::new(self.name, self.data_type, self.flags & ARROW_FLAG_NULLABLE != 0)
+            .with_dict_is_ordered(self.flags & ARROW_FLAG_DICTIONARY_ORDERED != 0);
+        if self.metadata.is_empty() {
+            field
+        } else {
+            field.with_metadata(self.metadata)
+        }
+    }
 }
 
 impl Importer {
     /// # Safety
     /// As [`import_field`].
     unsafe fn field(&mut self, schema: &ArrowSchema, path: &Path<'_>) -> Result<Field> {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.parts(schema, path) }.map(Parts::into_field)
+    }
+
+    /// # Safety
+    /// As [`import_field`].
+    unsafe fn parts<'a>(&mut self, schema: &'a ArrowSchema, path: &Path<'_>) -> Result<Parts<'a>> {
         if schema.release.is_none() {
             return Err(path.invalid("the schema is released (its release callback is NULL)"));
         }
-        if self.ancestors.len() >= MAX_DEPTH {
+        let depth = self.depth;
+        if depth >= MAX_DEPTH {
             return Err(path.invalid(format!("nesting deeper than {MAX_DEPTH} levels")));
         }
         let address: *const ArrowSchema = schema;
-        if self.ancestors.contains(&address) {
+        if self.ancestors[..depth].contains(&address) {
             return Err(path.invalid("points back at one of its ancestors (a cycle)"));
         }
-        self.ancestors.push(address);
+        self.ancestors[depth] = address;
+        self.depth = depth + 1;
         // SAFETY: forwarded from the caller.
         let field = unsafe { self.node(schema, path) };
-        self.ancestors.pop();
+        self.depth = depth;
         field
     }
 
     /// # Safety
     /// As [`import_field`].
-    unsafe fn node(&mut self, schema: &ArrowSchema, path: &Path<'_>) -> Result<Field> {
+    unsafe fn node<'a>(&mut self, schema: &'a ArrowSchema, path: &Path<'_>) -> Result<Parts<'a>> {
         let format_path = path.field("format");
         if schema.format.is_null() {
             return Err(format_path.invalid("NULL, but the format is mandatory"));
         }
         // SAFETY: non-NULL and, per the caller, NUL-terminated.
-        let format_text = unsafe { text(schema.format, &format_path)? };
-        let format = format::parse(format_text).map_err(|e| format_path.invalid(e.to_string()))?;
+        let format_bytes = unsafe { CStr::from_ptr(schema.format) };
+        // The formats without parameters are ASCII: only the others need the UTF-8 check.
+        let format = match format::parse_fixed(format_bytes.to_bytes()) {
+            Some(format) => format,
+            None => format::parse(utf8(format_bytes, &format_path)?).map_err(|e| format_path.invalid(e.to_string()))?,
+        };
 
         let name_path = path.field("name");
         let name = if schema.name.is_null() {
@@ -116,8 +157,8 @@ impl Importer {
                 )));
             }
             // SAFETY: non-NULL, and valid per the caller.
-            let values = unsafe { self.field(&*schema.dictionary, &dictionary_path)? };
-            DataType::Dictionary(Box::new(data_type), Box::new(values.data_type().clone()))
+            let values = unsafe { self.parts(&*schema.dictionary, &dictionary_path)? };
+            DataType::Dictionary(Box::new(data_type), Box::new(values.data_type))
         };
         let is_dictionary = matches!(data_type, DataType::Dictionary(..));
         if flags & ARROW_FLAG_DICTIONARY_ORDERED != 0 && !is_dictionary {
@@ -126,23 +167,21 @@ impl Importer {
         if flags & ARROW_FLAG_MAP_KEYS_SORTED != 0 && !matches!(data_type, DataType::Map(..)) {
             return Err(path.field("flags").invalid("MAP_KEYS_SORTED set on a field that is not a map"));
         }
-        let field = Field::new(name, data_type, flags & ARROW_FLAG_NULLABLE != 0)
-            .with_dict_is_ordered(flags & ARROW_FLAG_DICTIONARY_ORDERED != 0);
-        Ok(if metadata.is_empty() { field } else { field.with_metadata(metadata) })
+        Ok(Parts { name, data_type, flags, metadata })
     }
 
     /// # Safety
     /// As [`import_field`].
-    unsafe fn children(&mut self, schema: &ArrowSchema, path: &Path<'_>) -> Result<Vec<FieldRef>> {
+    unsafe fn children(&mut self, schema: &ArrowSchema, path: &Path<'_>) -> Result<Children> {
         let count = usize::try_from(schema.n_children)
             .map_err(|_| path.field("n_children").invalid(format!("negative: {}", schema.n_children)))?;
         if count == 0 {
-            return Ok(Vec::new());
+            return Ok(Children::new());
         }
         if schema.children.is_null() {
             return Err(path.field("children").invalid(format!("NULL, but n_children is {count}")));
         }
-        let mut fields = Vec::with_capacity(count.min(4096));
+        let mut fields = Children::with_capacity(count.min(4096));
         for index in 0..count {
             let child_path = path.index("children", index);
             // SAFETY: `children` holds `n_children` pointers, per the caller.
@@ -158,7 +197,7 @@ impl Importer {
 }
 
 /// Builds the data type a format string and its children describe; checks the children fit.
-fn build(format: Format, children: Vec<FieldRef>, flags: i64, path: &Path<'_>) -> Result<DataType> {
+fn build(format: Format, children: Children, flags: i64, path: &Path<'_>) -> Result<DataType> {
     let one = |children| exactly::<1>(children, path).map(|[child]| child);
     Ok(match format {
         Format::Leaf(data_type) => {
@@ -170,7 +209,7 @@ fn build(format: Format, children: Vec<FieldRef>, flags: i64, path: &Path<'_>) -
         Format::ListView => DataType::ListView(one(children)?),
         Format::LargeListView => DataType::LargeListView(one(children)?),
         Format::FixedSizeList(size) => DataType::FixedSizeList(one(children)?, size),
-        Format::Struct => DataType::Struct(Fields::from(children)),
+        Format::Struct => DataType::Struct(fields(children)),
         Format::Map => {
             let entries = one(children)?;
             if !matches!(entries.data_type(), DataType::Struct(kv) if kv.len() == 2) {
@@ -189,7 +228,7 @@ fn build(format: Format, children: Vec<FieldRef>, flags: i64, path: &Path<'_>) -
                     type_ids.len()
                 )));
             }
-            let fields = UnionFields::try_new(type_ids, children)
+            let fields = UnionFields::try_new(type_ids, children.into_vec())
                 .map_err(|e| path.field("format").invalid(e.to_string()))?;
             DataType::Union(fields, mode)
         }
@@ -206,12 +245,28 @@ fn build(format: Format, children: Vec<FieldRef>, flags: i64, path: &Path<'_>) -
     })
 }
 
+/// The fields of a node's children: inline for the counts of lists, maps, run-end-encoded types and
+/// small structs, so that those nodes allocate nothing for them.
+type Children = SmallVec<[FieldRef; 4]>;
+
+/// A struct's fields, moved into the one allocation `Fields` needs: from the heap list where the
+/// children spilled to one, otherwise cloned from the inline list (a reference count each).
+fn fields(children: Children) -> Fields {
+    if children.spilled() {
+        Fields::from(children.into_vec())
+    } else {
+        Fields::from(children.as_slice())
+    }
+}
+
 /// The children as an array of exactly `N`, or an error naming the count the format needs.
-fn exactly<const N: usize>(children: Vec<FieldRef>, path: &Path<'_>) -> Result<[FieldRef; N]> {
-    <[FieldRef; N]>::try_from(children).map_err(|children| {
-        path.field("n_children")
-            .invalid(format!("{} children, but this format needs {N}", children.len()))
-    })
+fn exactly<const N: usize>(children: Children, path: &Path<'_>) -> Result<[FieldRef; N]> {
+    if children.len() != N {
+        return Err(path.field("n_children").invalid(format!("{} children, but this format needs {N}", children.len())));
+    }
+    let mut children = children.into_iter();
+    // The count was checked just above.
+    Ok(std::array::from_fn(|_| children.next().unwrap_or_else(|| unreachable!("{N} children"))))
 }
 
 /// A NUL-terminated UTF-8 string.
@@ -220,8 +275,18 @@ fn exactly<const N: usize>(children: Vec<FieldRef>, path: &Path<'_>) -> Result<[
 /// `ptr` is non-NULL and points to a NUL-terminated string that lives as long as `'a`.
 unsafe fn text<'a>(ptr: *const c_char, path: &Path<'_>) -> Result<&'a str> {
     // SAFETY: per the caller.
-    let bytes = unsafe { CStr::from_ptr(ptr) };
-    bytes.to_str().map_err(|e| path.invalid(format!("not UTF-8 ({e})")))
+    utf8(unsafe { CStr::from_ptr(ptr) }, path)
+}
+
+/// The string as UTF-8, or the error at `path` that it is not. Names are ASCII nearly always: that is
+/// checked first, a word at a time, before the full UTF-8 check.
+fn utf8<'a>(text: &'a CStr, path: &Path<'_>) -> Result<&'a str> {
+    let bytes = text.to_bytes();
+    if bytes.is_ascii() {
+        // SAFETY: ASCII is UTF-8.
+        return Ok(unsafe { std::str::from_utf8_unchecked(bytes) });
+    }
+    std::str::from_utf8(bytes).map_err(|e| path.invalid(format!("not UTF-8 ({e})")))
 }
 
 /// Reads a metadata blob; NULL is no metadata.
@@ -232,8 +297,7 @@ pub(crate) unsafe fn read_metadata(ptr: *const c_char) -> Result<Metadata, Metad
     if ptr.is_null() {
         return Ok(Metadata::new());
     }
-    let pairs = metadata::decode(ProducerBytes { next: ptr.cast(), lifetime: PhantomData })?;
-    Ok(pairs.into_iter().collect())
+    metadata::decode_into(ProducerBytes { next: ptr.cast(), lifetime: PhantomData })
 }
 
 /// The producer's metadata memory, read front to back.
