@@ -14,7 +14,7 @@ use arrow_array::{
     RecordBatchReader as ArrowReader,
 };
 use arrow_cabi_pyo3::{
-    array_to_capsules, batch_to_capsules, parse_validation, reader_to_capsule, schema_to_capsule,
+    array_to_capsules, batch_to_capsules, parse_nullability, parse_validation, reader_to_capsule, schema_to_capsule,
     to_py_err, PyArray, PyRecordBatch, PyRecordBatchReader, PySchema, Validation,
 };
 use arrow_schema::{FieldRef, SchemaRef};
@@ -165,12 +165,15 @@ impl PartialEq for RecordBatch {
 #[pymethods]
 impl RecordBatch {
     /// Imports a batch from any object whose `__arrow_c_array__` gives a struct array without
-    /// top-level nulls, checked at `validate` (`"minimal"`, `"default"` or `"full"`).
+    /// top-level nulls, checked at `validate` (`"minimal"`, `"default"` or `"full"`). Nulls in a
+    /// column marked non-nullable are an error with `nullability="enforce"`; with `"relax"` the
+    /// column is imported as nullable (pyarrow builds such batches).
     #[staticmethod]
-    #[pyo3(signature = (obj, validate = "default"))]
-    fn from_arrow(obj: &Bound<'_, PyAny>, validate: &str) -> PyResult<Self> {
+    #[pyo3(signature = (obj, validate = "default", nullability = "enforce"))]
+    fn from_arrow(obj: &Bound<'_, PyAny>, validate: &str, nullability: &str) -> PyResult<Self> {
+        let (validation, nullability) = (parse_validation(validate)?, parse_nullability(nullability)?);
         Ok(RecordBatch {
-            batch: PyRecordBatch::extract_with(obj, parse_validation(validate)?)?.into_inner(),
+            batch: PyRecordBatch::extract_with_nullability(obj, validation, nullability)?.into_inner(),
         })
     }
 
@@ -288,12 +291,13 @@ fn closed() -> PyErr {
 #[pymethods]
 impl RecordBatchReader {
     /// Takes the stream of any object with `__arrow_c_stream__`; batches are checked at `validate`
-    /// (`"minimal"`, `"default"` or `"full"`) as they are read.
+    /// (`"minimal"`, `"default"` or `"full"`) as they are read, and nulls in non-nullable columns
+    /// treated as `nullability` (`"enforce"` or `"relax"`) says.
     #[staticmethod]
-    #[pyo3(signature = (obj, validate = "default"))]
-    fn from_arrow(obj: &Bound<'_, PyAny>, validate: &str) -> PyResult<Self> {
-        let reader =
-            PyRecordBatchReader::extract_with(obj, parse_validation(validate)?)?.into_reader();
+    #[pyo3(signature = (obj, validate = "default", nullability = "enforce"))]
+    fn from_arrow(obj: &Bound<'_, PyAny>, validate: &str, nullability: &str) -> PyResult<Self> {
+        let (validation, nullability) = (parse_validation(validate)?, parse_nullability(nullability)?);
+        let reader = PyRecordBatchReader::extract_with_nullability(obj, validation, nullability)?.into_reader();
         Ok(RecordBatchReader::new(Box::new(reader)))
     }
 

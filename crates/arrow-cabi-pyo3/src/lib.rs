@@ -39,6 +39,7 @@ use std::sync::Arc;
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchIterator, RecordBatchReader};
 use arrow_cabi::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_cabi::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
+use arrow_cabi::Nullability;
 use arrow_schema::{Field, FieldRef, Schema, SchemaRef};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -63,6 +64,16 @@ pub fn parse_validation(name: &str) -> PyResult<Validation> {
         _ => Err(PyValueError::new_err(format!(
             "validate must be 'minimal', 'default' or 'full', got '{name}'"
         ))),
+    }
+}
+
+/// Parses the `nullability` argument of the Python API: `"enforce"` (nulls in a non-nullable
+/// column are an error) or `"relax"` (such columns are imported as nullable).
+pub fn parse_nullability(name: &str) -> PyResult<Nullability> {
+    match name.to_ascii_lowercase().as_str() {
+        "enforce" => Ok(Nullability::Enforce),
+        "relax" => Ok(Nullability::Relax),
+        _ => Err(PyValueError::new_err(format!("nullability must be 'enforce' or 'relax', got '{name}'"))),
     }
 }
 
@@ -197,8 +208,15 @@ pub struct PyRecordBatch(pub RecordBatch);
 impl PyRecordBatch {
     /// Takes both capsules of `object.__arrow_c_array__()` and imports a batch, checked at `validation`.
     pub fn extract_with(object: &Bound<'_, PyAny>, validation: Validation) -> PyResult<Self> {
+        Self::extract_with_nullability(object, validation, Nullability::Enforce)
+    }
+
+    /// As [`extract_with`](Self::extract_with), with nulls in non-nullable columns treated as
+    /// `nullability` says (pyarrow builds batches with them; [`Nullability::Relax`] marks those
+    /// columns nullable instead of failing).
+    pub fn extract_with_nullability(object: &Bound<'_, PyAny>, validation: Validation, nullability: Nullability) -> PyResult<Self> {
         let (schema, array) = take_array_pair(object)?;
-        let batch = arrow_cabi::import_batch_from(array, &schema, validation).map_err(to_py_err)?;
+        let batch = arrow_cabi::import_batch_from(array, &schema, validation, nullability).map_err(to_py_err)?;
         Ok(PyRecordBatch(batch))
     }
 
@@ -220,10 +238,15 @@ impl PyRecordBatchReader {
     /// Takes the stream capsule of `object.__arrow_c_stream__()` and reads its schema; batches will be
     /// checked at `validation`.
     pub fn extract_with(object: &Bound<'_, PyAny>, validation: Validation) -> PyResult<Self> {
+        Self::extract_with_nullability(object, validation, Nullability::Enforce)
+    }
+
+    /// As [`extract_with`](Self::extract_with), with nulls in non-nullable columns treated as
+    /// `nullability` says.
+    pub fn extract_with_nullability(object: &Bound<'_, PyAny>, validation: Validation, nullability: Nullability) -> PyResult<Self> {
         let capsule = call_protocol(object, "__arrow_c_stream__")?;
         let stream = take_from_capsule::<FFI_ArrowArrayStream>(&capsule)?;
-        let reader =
-            ArrowArrayStreamReader::with_validation(stream, validation).map_err(to_py_err)?;
+        let reader = ArrowArrayStreamReader::with_options(stream, validation, nullability).map_err(to_py_err)?;
         Ok(PyRecordBatchReader(reader))
     }
 

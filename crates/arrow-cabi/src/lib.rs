@@ -52,5 +52,5 @@ pub mod metadata;
 pub mod schema;
 pub mod stream;
 
-pub use array::{export_array, export_batch, import_array, import_batch_from, ImportPlan, Validation};
+pub use array::{export_array, export_batch, import_array, import_batch_from, ImportPlan, Nullability, Validation};
 pub use error::{Error, Result};

@@ -14,7 +14,7 @@ use crate::error::Result;
 use crate::schema::FFI_ArrowSchema;
 use import::validate::Level;
 pub(crate) use export::Counts as ExportCounts;
-pub use import::{ImportPlan, Validation};
+pub use import::{ImportPlan, Nullability, Validation};
 
 /// An owned `ArrowArray`: released when dropped, unless it was moved out or is already released.
 ///
@@ -274,12 +274,20 @@ pub fn export_batch(batch: &RecordBatch) -> Result<(FFI_ArrowArray, FFI_ArrowSch
 /// `__arrow_c_array__` for a batch hands them over: the schema (a struct) is imported and compiled
 /// into its [`ImportPlan`], then the array is imported as a batch of it, checked at `validation`.
 /// Errors in either name their field path (`schema.children[3].format`, `array.children[3]...`).
+/// Nulls in a column marked non-nullable are an error under [`Nullability::Enforce`]; under
+/// [`Nullability::Relax`] the batch's schema marks such columns nullable instead.
 ///
 /// Cost: the schema's import and plan (per call; a caller crossing many batches of one schema keeps
 /// both and calls [`import_batch_with`]), then as [`import_batch`].
-pub fn import_batch_from(array: FFI_ArrowArray, schema: &FFI_ArrowSchema, validation: Validation) -> Result<RecordBatch> {
+pub fn import_batch_from(
+    array: FFI_ArrowArray,
+    schema: &FFI_ArrowSchema,
+    validation: Validation,
+    nullability: Nullability,
+) -> Result<RecordBatch> {
     let schema = Arc::new(crate::schema::import_schema(schema)?);
-    import_batch(array, &schema, validation)
+    let plan = ImportPlan::with_nullability(&DataType::Struct(schema.fields().clone()), nullability);
+    import_batch_with(array, &schema, &plan, validation)
 }
 
 /// Exports `data` with a schema of its bare data type. The arrow-rs `to_ffi`.

@@ -7,10 +7,10 @@ use std::ffi::CStr;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchReader};
-use arrow_schema::{ArrowError, DataType, FieldRef, SchemaRef};
+use arrow_schema::{ArrowError, DataType, FieldRef, Schema, SchemaRef};
 
 use super::FFI_ArrowArrayStream;
-use crate::array::{import_array_with, import_batch_with, FFI_ArrowArray, ImportPlan, Validation};
+use crate::array::{import_array_with, import_batch_with, FFI_ArrowArray, ImportPlan, Nullability, Validation};
 use crate::error::{Error, Path, Result};
 use crate::schema::{self, FFI_ArrowSchema};
 
@@ -112,8 +112,20 @@ impl ArrowArrayStreamReader {
 
     /// Takes the stream and reads its schema, which must be a struct; batches are validated at `validation`.
     pub fn with_validation(stream: FFI_ArrowArrayStream, validation: Validation) -> Result<Self> {
+        Self::with_options(stream, validation, Nullability::Enforce)
+    }
+
+    /// As [`with_validation`](Self::with_validation), with nulls in non-nullable columns treated as
+    /// `nullability` says. Under [`Nullability::Relax`] the reader's schema (and every batch's)
+    /// marks nullable each column, and each field of a struct column, that the relaxation may reach
+    /// ([`Nullability::relax_fields`]): a stream declares its schema before its batches are seen.
+    pub fn with_options(stream: FFI_ArrowArrayStream, validation: Validation, nullability: Nullability) -> Result<Self> {
         let mut consumer = Consumer::new(stream)?;
-        let schema = Arc::new(schema::import_schema(&consumer.schema()?)?);
+        let mut schema = schema::import_schema(&consumer.schema()?)?;
+        if nullability == Nullability::Relax {
+            schema = Schema::new_with_metadata(Nullability::relax_fields(schema.fields()), schema.metadata().clone());
+        }
+        let schema = Arc::new(schema);
         let plan = ImportPlan::new(&DataType::Struct(schema.fields().clone()));
         Ok(ArrowArrayStreamReader { consumer, schema, plan, validation })
     }

@@ -22,10 +22,10 @@ use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_cabi_sys::ArrowArray;
-use arrow_schema::SchemaRef;
+use arrow_schema::{Schema, SchemaRef};
 
 use crate::error::{Path, Result};
-pub use plan::ImportPlan;
+pub use plan::{ImportPlan, Nullability};
 use plan::Kind;
 use validate::{Checks, Level};
 pub use validate::Validation;
@@ -96,6 +96,11 @@ pub(crate) unsafe fn import_batch(array: ArrowArray, schema: &SchemaRef, plan: &
         return Err(path.field("null_count").invalid("a record batch's struct array has top-level nulls"));
     }
     let columns = walk.columns(&view, node, true, &path)?;
-    // SAFETY: each column was built from its field's type and aligned to the batch's rows.
-    Ok(unsafe { RecordBatch::new_unchecked(schema.clone(), columns, view.shape.length) })
+    let schema = match walk::relaxed_fields(node, schema.fields(), &columns) {
+        None => schema.clone(),
+        Some(fields) => Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone())),
+    };
+    // SAFETY: each column was built from its field's type (or, relaxed, given the field it now has)
+    // and aligned to the batch's rows.
+    Ok(unsafe { RecordBatch::new_unchecked(schema, columns, view.shape.length) })
 }

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 use std::mem::{align_of, size_of};
+use std::sync::Arc;
 
 use arrow_array::types::{
     ArrowDictionaryKeyType, BinaryViewType, ByteArrayType, ByteViewType, GenericBinaryType, GenericStringType,
@@ -29,10 +30,47 @@ pub struct ImportPlan {
     pub(super) root: Node,
 }
 
+/// What import does with nulls in a field marked non-nullable (which arrow-rs's types refuse).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Nullability {
+    /// Such nulls are an error naming the field (from [`Validation::Default`](super::Validation::Default) up).
+    #[default]
+    Enforce,
+    /// A non-nullable column of a record batch, or a non-nullable field of a struct reached from the
+    /// batch (or the root array) through structs only, that holds nulls where its struct has none is
+    /// imported with the field marked nullable instead; the schema and struct types say so. Other
+    /// such nulls (e.g. in a struct under a list) are still an error. pyarrow builds such batches.
+    Relax,
+}
+
+impl Nullability {
+    /// `fields` with every field that [`Nullability::Relax`] may relax marked nullable: the fields
+    /// themselves and, through struct types, theirs. What a stream imported under `Relax` declares
+    /// as its schema before it has seen its batches.
+    pub fn relax_fields(fields: &Fields) -> Fields {
+        fields
+            .iter()
+            .map(|field| {
+                let data_type = match field.data_type() {
+                    DataType::Struct(children) => DataType::Struct(Nullability::relax_fields(children)),
+                    other => other.clone(),
+                };
+                Arc::new(field.as_ref().clone().with_data_type(data_type).with_nullable(true))
+            })
+            .collect()
+    }
+}
+
 impl ImportPlan {
-    /// The plan for arrays of `data_type`.
+    /// The plan for arrays of `data_type`, enforcing fields' nullability.
     pub fn new(data_type: &DataType) -> Self {
-        ImportPlan { root: Node::of(data_type, true, 0) }
+        Self::with_nullability(data_type, Nullability::Enforce)
+    }
+
+    /// The plan for arrays of `data_type`, treating nulls in non-nullable fields as `nullability` says.
+    pub fn with_nullability(data_type: &DataType, nullability: Nullability) -> Self {
+        let relax = nullability == Nullability::Relax;
+        ImportPlan { root: Node::of(data_type, true, 0, relax) }
     }
 
     /// The data type the plan imports.
@@ -50,6 +88,11 @@ pub(super) struct Node {
     pub n_buffers: BufferCount,
     /// Whether the field this node is read for may hold nulls (the root: always).
     pub nullable: bool,
+    /// Whether nulls in this (non-nullable) struct field or column mark it nullable rather than fail
+    /// ([`Nullability::Relax`]).
+    pub relax: bool,
+    /// Whether any child has `relax`, so that the struct's fields are looked at after import.
+    pub relaxes_children: bool,
     /// Its nesting depth; the root's is 0.
     pub depth: usize,
     /// The plans of its children, in C order (a dictionary's values are not a child: see
@@ -137,7 +180,7 @@ macro_rules! primitive {
 }
 macro_rules! dictionary {
     ($t:ty, $values:ident, $depth:ident) => {
-        Kind::dictionary::<$t>(Node::of($values, true, $depth + 1))
+        Kind::dictionary::<$t>(Node::of($values, true, $depth + 1, false))
     };
 }
 
@@ -216,21 +259,39 @@ impl Kind {
 }
 
 impl Node {
-    fn of(data_type: &DataType, nullable: bool, depth: usize) -> Node {
+    /// The plan of a node of `data_type`; with `relax`, its struct children (if it is a struct
+    /// reached from the root through structs only) may be relaxed.
+    fn of(data_type: &DataType, nullable: bool, depth: usize, relax: bool) -> Node {
         let kind = Kind::of(data_type, depth);
+        let relax_children = relax && matches!(kind, Kind::Struct { .. });
         let layout = layout::layout(data_type);
         let n_buffers = match &kind {
             Kind::Null => BufferCount::AtMostOne,
             _ if layout.variadic => BufferCount::Variadic(layout.buffers.len()),
             _ => BufferCount::Exactly(layout.buffers.len()),
         };
-        let child = |field: &Field| Node::of(field.data_type(), field.is_nullable(), depth + 1);
+        let child = |field: &Field| {
+            let mut child = Node::of(field.data_type(), field.is_nullable(), depth + 1, relax_children);
+            child.relax = relax_children && !field.is_nullable();
+            child
+        };
         let children = (0..layout::child_count(data_type))
             .filter_map(|index| layout::child_field(data_type, index))
             .map(|field| child(field))
-            .collect();
+            .collect::<Vec<_>>();
+        let relaxes_children = children.iter().any(|child| child.relax || child.relaxes_children);
         let dictionary = matches!(data_type, DataType::Dictionary(..));
-        Node { data_type: data_type.clone(), kind, n_buffers, nullable, depth, children, dictionary }
+        Node {
+            data_type: data_type.clone(),
+            kind,
+            n_buffers,
+            nullable,
+            relax: false,
+            relaxes_children,
+            depth,
+            children,
+            dictionary,
+        }
     }
 
     /// How many children the C struct lists.

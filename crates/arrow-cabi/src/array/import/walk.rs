@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, NullArray, StructArray};
-use arrow_schema::Fields;
+use arrow_schema::{FieldRef, Fields};
 
 use super::build::{self, Extent};
 use super::plan::{Kind, Node};
@@ -142,7 +142,8 @@ impl Walk {
     fn structure(&self, view: &View<'_>, node: &Node, fields: &Fields, path: &Path<'_>) -> Result<StructArray> {
         let mut extent = self.extent(view, path)?;
         let columns = self.columns(view, node, extent.nulls.is_none(), path)?;
-        Ok(build::struct_array(fields, &mut extent, columns))
+        let relaxed = relaxed_fields(node, fields, &columns);
+        Ok(build::struct_array(relaxed.as_ref().unwrap_or(fields), &mut extent, columns))
     }
 
     /// The children of a struct node (or a record batch), each checked and aligned to the struct's
@@ -154,9 +155,34 @@ impl Walk {
         for (index, child) in node.children.iter().enumerate() {
             let child_path = path.index("children", index);
             let mut column = self.array(&view.child(index, child, &child_path)?, child, &child_path)?;
-            self.checks.align(&mut column, offset, length, no_nulls && !child.nullable, &child_path)?;
+            self.checks.align(&mut column, offset, length, no_nulls && !child.nullable && !child.relax, &child_path)?;
             columns.push(column);
         }
         Ok(columns)
     }
+}
+
+/// Under [`Nullability::Relax`](super::plan::Nullability::Relax), the fields of a struct node (or a
+/// batch) whose `columns` were imported: non-nullable ones that hold nulls marked nullable, and those
+/// whose (struct) type was relaxed below given it; `None` when nothing changes (always, unless the
+/// plan relaxes some child).
+pub(super) fn relaxed_fields(node: &Node, fields: &Fields, columns: &[ArrayRef]) -> Option<Fields> {
+    if !node.relaxes_children {
+        return None;
+    }
+    let changed = |(child, (field, column)): (&Node, (&FieldRef, &ArrayRef))| {
+        (child.relax && column.null_count() > 0) || (child.relaxes_children && column.data_type() != field.data_type())
+    };
+    let pairs = || node.children.iter().zip(fields.iter().zip(columns));
+    if !pairs().any(changed) {
+        return None;
+    }
+    let relaxed = pairs().map(|(child, (field, column))| {
+        if !changed((child, (field, column))) {
+            return field.clone();
+        }
+        let nullable = field.is_nullable() || column.null_count() > 0;
+        Arc::new(field.as_ref().clone().with_data_type(column.data_type().clone()).with_nullable(nullable))
+    });
+    Some(relaxed.collect())
 }
