@@ -1,9 +1,17 @@
-//! Array export: a typed array (or a record batch) written as a tree of `ArrowArray` nodes pointing at
-//! its buffers.
+//! Array export: a typed array, a record batch or an `ArrayData` written as a tree of `ArrowArray`
+//! nodes pointing at its buffers.
 //!
 //! Nothing is copied but the validity bitmap of a node whose bitmap starts at a different bit than its
-//! data (a typed array sliced at an offset that is not a multiple of 8), and the variadic-sizes buffer
-//! of views, which the C ABI adds.
+//! data (a typed array sliced at an offset that is not a multiple of 8, or an `ArrayData` whose
+//! `NullBuffer` was sliced apart from its offset), and the variadic-sizes buffer of views, which the C
+//! ABI adds.
+//!
+//! Typed arrays are read through their accessors, one layout at a time; an `ArrayData` is read
+//! generically, through the layout table: its fields already say what the C struct says (one offset
+//! for every buffer, the buffers in C order after the validity bitmap, the children in C order, the
+//! dictionary values as the first child), so no typed array is built for it. Building one would also
+//! panic on buffers arrow-rs accepts in an `ArrayData` but not in a typed array (an empty buffer whose
+//! dangling pointer is not aligned for the values).
 //!
 //! All the nodes of one export live in one heap block, whatever the number of columns: a [`Tree`]
 //! header (which keeps the exported arrays alive), then the node structs, their buffer pointers and
@@ -26,6 +34,7 @@ use arrow_array::{
 };
 use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBuffer};
 use arrow_cabi_sys::ArrowArray;
+use arrow_data::ArrayData;
 use arrow_schema::DataType;
 
 use crate::boundary;
@@ -37,6 +46,8 @@ pub(crate) enum Root {
     Array(ArrayRef),
     /// A record batch, as a struct array without nulls whose children are the columns.
     Batch(RecordBatch),
+    /// Array data, exported from its own fields (see the module docs).
+    Data(ArrayData),
 }
 
 /// The header of an export's block; the nodes, buffer pointers and child pointers follow it.
@@ -94,6 +105,8 @@ enum Item<'a> {
     Batch(&'a RecordBatch),
     /// A run-end-encoded array's run ends, which arrow-rs keeps as a bare buffer of `len` values.
     RunEnds { len: usize, values: *const u8 },
+    /// A node of array data.
+    Data(&'a ArrayData),
 }
 
 impl<'a> Item<'a> {
@@ -101,6 +114,7 @@ impl<'a> Item<'a> {
         match root {
             Root::Array(array) => Item::Array(array.as_ref()),
             Root::Batch(batch) => Item::Batch(batch),
+            Root::Data(data) => Item::Data(data),
         }
     }
 }
@@ -174,7 +188,7 @@ struct Node<'a> {
     /// A view array's data buffers, which follow the fixed ones (with their sizes after them).
     variadic: Option<&'a [Buffer]>,
     children: Children<'a>,
-    dictionary: Option<&'a dyn Array>,
+    dictionary: Option<Item<'a>>,
 }
 
 /// The children of one node, in C order.
@@ -186,6 +200,8 @@ enum Children<'a> {
     Union(&'a UnionArray),
     /// A run-end-encoded array's run ends and values.
     Run(Item<'a>, &'a dyn Array),
+    /// The children of array data.
+    Data(&'a [ArrayData]),
 }
 
 impl<'a> Children<'a> {
@@ -197,6 +213,7 @@ impl<'a> Children<'a> {
             Children::One(_) => 1,
             Children::Union(union) => union_fields(union).len(),
             Children::Run(..) => 2,
+            Children::Data(children) => children.len(),
         }
     }
 
@@ -210,6 +227,7 @@ impl<'a> Children<'a> {
             }
             Children::Run(ends, _) if index == 0 => ends,
             Children::Run(_, values) => Item::Array(values),
+            Children::Data(children) => Item::Data(&children[index]),
         }
     }
 }
@@ -234,7 +252,35 @@ impl<'a> Node<'a> {
             Item::Batch(batch) => Node { children: Children::Arrays(batch.columns()), ..bare(batch.num_rows(), [ptr::null(); 2], 0) },
             Item::RunEnds { len, values } => bare(len, [values, ptr::null()], 1),
             Item::Array(array) => Self::of_array(array),
+            Item::Data(data) => Self::of_data(data),
         }
+    }
+
+    /// Reads the node of `data` from its fields, in the order the layout table lists the buffers:
+    /// the validity bitmap (lined up with `data`'s offset by [`validity`]) where the layout has one,
+    /// then `data`'s buffers, which share its one offset; a view's data buffers after its views; the
+    /// children as they are, but a dictionary's values (its first child) as the dictionary. A buffer
+    /// missing from data built without validation is exported as NULL, for the consumer to refuse.
+    fn of_data(data: &'a ArrayData) -> Self {
+        let layout = layout::layout(data.data_type());
+        let validity = layout.buffers.first() == Some(&Slot::Validity);
+        let buffers = data.buffers();
+        let pointer = |index: usize| buffers.get(index).map_or(ptr::null(), Buffer::as_ptr);
+        let nulls = data.nulls().filter(|_| validity);
+        let own = Leaf {
+            length: data.len(),
+            offset: data.offset(),
+            null_count: nulls.map_or(0, NullBuffer::null_count),
+            nulls,
+            data: [pointer(0), pointer(1)],
+            n_data: layout.buffers.len() - usize::from(validity),
+        };
+        let variadic = layout.variadic.then(|| buffers.get(1..).unwrap_or_default());
+        let (children, dictionary) = match data.data_type() {
+            DataType::Dictionary(..) => (Children::NONE, data.child_data().first().map(Item::Data)),
+            _ => (Children::Data(data.child_data()), None),
+        };
+        Node { own, validity, variadic, children, dictionary }
     }
 
     /// Reads the node of `array`; arrow-rs slices the buffers of every type but booleans and
@@ -314,7 +360,7 @@ impl<'a> Node<'a> {
             DataType::Dictionary(..) => {
                 let dictionary = array.as_any_dictionary();
                 let keys = Self::of_array(dictionary.keys());
-                return Node { dictionary: Some(dictionary.values().as_ref()), ..keys };
+                return Node { dictionary: Some(Item::Array(dictionary.values().as_ref())), ..keys };
             }
             DataType::RunEndEncoded(run_ends, _) => {
                 match run_ends.data_type() {
@@ -387,7 +433,7 @@ impl Counts {
             self.add(node.children.get(index));
         }
         if let Some(dictionary) = node.dictionary {
-            self.add(Item::Array(dictionary));
+            self.add(dictionary);
         }
     }
 
@@ -502,9 +548,10 @@ impl Writer<'_> {
         match node.children {
             // A struct's or batch's columns, without indexing through `Children::get`.
             Children::Arrays(arrays) => arrays.iter().enumerate().for_each(|(index, array)| put(index, Item::Array(array.as_ref()))),
+            Children::Data(children) => children.iter().enumerate().for_each(|(index, child)| put(index, Item::Data(child))),
             other => (0..n_children).for_each(|index| put(index, other.get(index))),
         }
-        let dictionary = node.dictionary.map_or(ptr::null_mut(), |values| self.add(Item::Array(values)));
+        let dictionary = node.dictionary.map_or(ptr::null_mut(), |values| self.add(values));
         let array = ArrowArray {
             n_children: n_children as i64,
             children,

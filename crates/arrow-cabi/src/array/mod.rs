@@ -43,10 +43,15 @@ impl FFI_ArrowArray {
         Self::from_data(data.clone())
     }
 
-    /// Exports `data`, taking it over: builds its typed array (one allocation per node, as arrow-rs's
-    /// `make_array` does) and exports that as [`from_array`](Self::from_array) does.
+    /// Exports `data`, taking it over (it is kept until the consumer releases the export): its fields
+    /// are written as they are, without building typed arrays, into one heap block for the whole tree
+    /// of nodes, as [`from_array`](Self::from_array) writes, with nothing per row or per byte (but the
+    /// copies `from_array` makes, of a validity bitmap that starts at a bit the C offset cannot express
+    /// and of the sizes buffer of views). Never panics on data arrow-rs accepts: buffers are not
+    /// reinterpreted as typed values, so an empty buffer whose pointer is not aligned for its values is
+    /// passed on as it is (the interface only recommends alignment).
     pub fn from_data(data: ArrayData) -> Self {
-        Self::from_array(arrow_array::make_array(data))
+        FFI_ArrowArray(export::export_array(export::Root::Data(data), None))
     }
 
     /// Exports `array`, keeping it alive until the consumer releases the export: one heap block for
