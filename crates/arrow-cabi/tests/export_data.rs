@@ -283,3 +283,30 @@ fn misaligned_empty_buffers_of_every_layout_export() {
         check_new_into_arrow_rs(&misalign_empty_buffers(&ArrayData::new_empty(&data_type)));
     }
 }
+
+/// The bitmap of data sliced apart from its offset: a struct's slice moves to its children and
+/// leaves the struct's offset 0 while its bitmap starts at bit 3, so the export copies the bits to
+/// line up; a boolean's slice keeps bitmap and data at the same bit, so the export points at the
+/// source's bitmap.
+#[test]
+fn bitmaps_sliced_apart_from_the_offset_are_lined_up() {
+    use arrow_array::{BooleanArray, Int32Array, StructArray};
+    use arrow_buffer::NullBuffer;
+    use arrow_schema::Field;
+    let ints: Arc<dyn Array> = Arc::new(Int32Array::from_iter((0..12).map(|i| (i % 4 != 1).then_some(i))));
+    let nulls = NullBuffer::from_iter((0..12).map(|i| i % 3 != 0));
+    let fields = vec![Field::new("i", DataType::Int32, true)];
+    let structs = StructArray::new(fields.into(), vec![ints], Some(nulls)).into_data().slice(3, 7);
+    assert_eq!((structs.offset(), structs.nulls().unwrap().offset()), (0, 3));
+    let array = FFI_ArrowArray::new(&structs);
+    assert_ne!(array.buffer(0), structs.nulls().unwrap().buffer().as_ptr(), "bit 3 cannot be bit 0 in place");
+    drop(array);
+    check_new_into_arrow_rs(&structs);
+
+    let booleans = BooleanArray::from_iter((0..20).map(|i| (i % 5 != 2).then_some(i % 2 == 0))).into_data().slice(3, 15);
+    assert_eq!((booleans.offset(), booleans.nulls().unwrap().offset()), (3, 3));
+    let array = FFI_ArrowArray::new(&booleans);
+    assert_eq!(array.buffer(0), booleans.nulls().unwrap().buffer().as_ptr(), "the source's bitmap, at the same offset");
+    drop(array);
+    check_new_into_arrow_rs(&booleans);
+}
