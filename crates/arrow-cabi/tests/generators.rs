@@ -1,5 +1,6 @@
 //! Checks of the array generators in `tests/common/arrays.rs` themselves: every generated array
-//! is valid for arrow-rs, and the generators reach every type family and edge case.
+//! is valid for arrow-rs, and the generators reach every type family and edge case (empty arrays
+//! made every way arrow-rs makes them included).
 
 mod common;
 
@@ -9,8 +10,9 @@ use arrow_array::{make_array, Array, ArrayRef};
 use arrow_data::ArrayData;
 use arrow_schema::DataType;
 use common::arrays::{
-    all_type_families, any_array, any_field_and_array, array_of, data_type, field_for,
-    record_batch, type_family, visit_types, EXTENSION_METADATA_KEY, EXTENSION_NAME_KEY, MAX_LEN,
+    all_type_families, any_array, any_data, any_field_and_array, array_of, data_type, empty_data,
+    field_for, record_batch, type_family, visit_types, EMPTY_WAYS, EXTENSION_METADATA_KEY,
+    EXTENSION_NAME_KEY, MAX_LEN,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -51,6 +53,13 @@ proptest! {
     fn any_array_is_valid(array in any_array()) {
         check_valid(&array);
         prop_assert!(array.len() <= MAX_LEN);
+    }
+
+    #[test]
+    fn any_data_is_valid(data in any_data()) {
+        if let Err(e) = data.validate_full() {
+            panic!("generated data of type {} is invalid: {e}\n{data:?}", data.data_type());
+        }
     }
 
     #[test]
@@ -343,4 +352,39 @@ fn every_type_family_and_edge_case_appears() {
         with_extension > 0,
         "field_for never added extension metadata"
     );
+}
+
+/// Over 512 empty arrays (fixed seed) every way of making one and every type family (at some depth)
+/// shows up; each
+/// is empty and valid, but the misaligned ones, whose every empty buffer is at address 1 (which
+/// arrow-rs's validation refuses as misaligned for any type wider than a byte).
+#[test]
+fn empty_data_is_empty_and_made_every_way_of_every_type() {
+    let mut runner = deterministic_runner();
+    let strategy = empty_data();
+    let mut ways: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut families: BTreeMap<String, usize> = BTreeMap::new();
+    let mut misaligned_refused = 0;
+    for _ in 0..512 {
+        let (how, data) = strategy.new_tree(&mut runner).expect("new tree").current();
+        assert_eq!(data.len(), 0, "{how} of {}", data.data_type());
+        *ways.entry(how).or_default() += 1;
+        visit_types(data.data_type(), &mut |dt| *families.entry(type_family(dt)).or_default() += 1);
+        if how == "misaligned dangling buffers" {
+            walk(&data, &mut |node| {
+                for buffer in node.buffers().iter().filter(|buffer| buffer.is_empty()) {
+                    assert_eq!(buffer.as_ptr() as usize, 1, "an empty buffer of {}", node.data_type());
+                }
+            });
+            misaligned_refused += usize::from(data.validate_full().is_err());
+        } else if let Err(e) = data.validate_full() {
+            panic!("{how} of {} is invalid: {e}", data.data_type());
+        }
+    }
+    println!("ways: {ways:#?}\nfamilies: {families:#?}");
+    let missing: Vec<_> = EMPTY_WAYS.iter().filter(|way| !ways.contains_key(*way)).collect();
+    assert!(missing.is_empty(), "never made: {missing:?}");
+    let missing: Vec<_> = all_type_families().into_iter().filter(|f| !families.contains_key(f)).collect();
+    assert!(missing.is_empty(), "type families never made empty: {missing:?}");
+    assert!(misaligned_refused > 0, "arrow-rs refuses some misaligned empty data");
 }

@@ -34,17 +34,23 @@ unsafe impl Send for FFI_ArrowArray {}
 unsafe impl Sync for FFI_ArrowArray {}
 
 impl FFI_ArrowArray {
-    /// Exports `data` without copying its buffers. The export keeps `data`'s buffers alive until the
-    /// consumer releases it. Costs a clone of `data` (one small vector per node) and the export of
-    /// [`from_data`](Self::from_data).
+    /// Exports `data` without copying its buffers: its fields are written as they are, without
+    /// building typed arrays, into one heap block for the whole tree of nodes, as
+    /// [`from_array`](Self::from_array) writes. The export keeps each buffer it points at (a reference
+    /// count, in one vector), not a clone of `data`, until the consumer releases it. Costs two heap
+    /// blocks and nothing per row or per byte (but the copies `from_array` makes, of a validity bitmap
+    /// that starts at a bit the C offset cannot express and of the sizes buffer of views).
+    ///
+    /// Never panics on data arrow-rs accepts: buffers are not reinterpreted as typed values, so an
+    /// empty buffer whose pointer is not aligned for its values is passed on as it is (the interface
+    /// only recommends alignment, and a consumer reads no byte of an empty buffer).
     pub fn new(data: &ArrayData) -> Self {
-        Self::from_data(data.clone())
+        FFI_ArrowArray(export::export_data(data))
     }
 
-    /// Exports `data`, taking it over: builds its typed array (one allocation per node, as arrow-rs's
-    /// `make_array` does) and exports that as [`from_array`](Self::from_array) does.
+    /// Exports `data` as [`new`](Self::new) does, then drops it (the export keeps its buffers).
     pub fn from_data(data: ArrayData) -> Self {
-        Self::from_array(arrow_array::make_array(data))
+        Self::new(&data)
     }
 
     /// Exports `array`, keeping it alive until the consumer releases the export: one heap block for

@@ -1,7 +1,8 @@
 //! proptest strategies for arrow-rs arrays of every Arrow type.
 //!
 //! The entry points are [`data_type`], [`array_of`], [`any_array`] and [`field_for`]
-//! (plus [`field_for_array`], [`any_field_and_array`] and [`record_batch`]).
+//! (plus [`field_for_array`], [`any_field_and_array`], [`record_batch`], and [`any_data`] and
+//! [`empty_data`] for `ArrayData` as arrow-rs users hand it over).
 //!
 //! Every array is built through arrow-rs's validating constructors
 //! (`ArrayData::builder(..).build()`, which runs the full validation, then `make_array`),
@@ -30,12 +31,15 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
+use std::ptr::NonNull;
+
 use arrow::array::make_comparator;
 use arrow::compute::take;
-use arrow_array::builder::BinaryViewBuilder;
+use arrow_array::builder::{make_builder, BinaryViewBuilder};
 use arrow_array::cast::AsArray;
 use arrow_array::{
-    make_array, Array, ArrayRef, NullArray, RecordBatch, RecordBatchOptions, UInt32Array,
+    make_array, new_empty_array, Array, ArrayRef, NullArray, RecordBatch, RecordBatchOptions,
+    UInt32Array,
 };
 use arrow_buffer::{
     i256, ArrowNativeType, BooleanBuffer, Buffer, IntervalDayTime, IntervalMonthDayNano, NullBuffer,
@@ -591,6 +595,106 @@ pub fn any_array() -> BoxedStrategy<ArrayRef> {
             ]
         })
         .boxed()
+}
+
+/// `ArrayData` as arrow-rs users hand it to `FFI_ArrowArray::new`: an array from [`any_array`]
+/// as data, sometimes sliced again as `ArrayData`, which (unlike a typed slice) keeps one offset
+/// for all its buffers, and slices its bitmap apart from it.
+pub fn any_data() -> BoxedStrategy<ArrayData> {
+    any_array()
+        .prop_flat_map(|array| {
+            let data = array.to_data();
+            let len = data.len();
+            prop_oneof![
+                1 => Just(data.clone()),
+                2 => (0..=len)
+                    .prop_flat_map(move |offset| (Just(offset), 0..=len - offset))
+                    .prop_map(move |(offset, n)| data.slice(offset, n)),
+            ]
+        })
+        .boxed()
+}
+
+/// How [`empty_data`] made an empty array.
+pub const EMPTY_WAYS: [&str; 5] = [
+    "new_empty_array",
+    "ArrayData::new_empty",
+    "a builder finished without values",
+    "a slice to length 0",
+    "misaligned dangling buffers",
+];
+
+/// An empty array of any type, made the ways arrow-rs makes them, whose empty buffers are dangling
+/// pointers (arrow-rs's aligned dangling pointer, `Vec`'s, or a slice's end): [`new_empty_array`],
+/// `ArrayData::new_empty`, a builder finished without values (for the types arrow-rs has one for),
+/// a slice to length 0 of a generated array; or one of those with every empty buffer replaced by a
+/// dangling pointer not aligned for its values (as an array built with `new_unchecked` may have,
+/// which arrow-rs's typed arrays refuse). Returns how it was made (one of [`EMPTY_WAYS`]) and the
+/// data.
+pub fn empty_data() -> BoxedStrategy<(&'static str, ArrayData)> {
+    data_type_boxed(DEPTH)
+        .prop_flat_map(|dt| {
+            let mut ways = vec![
+                Just((EMPTY_WAYS[0], new_empty_array(&dt).to_data())).boxed(),
+                Just((EMPTY_WAYS[1], ArrayData::new_empty(&dt))).boxed(),
+                array_of(dt.clone(), MAX_LEN)
+                    .prop_flat_map(|array| {
+                        (0..=array.len())
+                            .prop_map(move |offset| (EMPTY_WAYS[3], array.slice(offset, 0).to_data()))
+                    })
+                    .boxed(),
+            ];
+            if has_builder(&dt) {
+                let built = make_builder(&dt, 0).finish().to_data();
+                ways.push(Just((EMPTY_WAYS[2], built)).boxed());
+            }
+            Union::new(ways)
+        })
+        .prop_flat_map(|(how, data)| {
+            let misaligned = misalign_empty_buffers(&data);
+            prop_oneof![Just((how, data)), Just((EMPTY_WAYS[4], misaligned))]
+        })
+        .boxed()
+}
+
+/// Whether arrow-rs's `make_builder` builds `dt` (it panics on the others).
+fn has_builder(dt: &DataType) -> bool {
+    use DataType::*;
+    match dt {
+        Union(..) | RunEndEncoded(..) => false,
+        Dictionary(key, value) => {
+            matches!(**key, Int8 | Int16 | Int32 | Int64)
+                && matches!(**value, Utf8 | LargeUtf8 | Binary | LargeBinary)
+        }
+        List(f) | LargeList(f) | ListView(f) | LargeListView(f) | FixedSizeList(f, _) => {
+            has_builder(f.data_type())
+        }
+        // A map's entries are a struct of its keys and values; the builder makes unsorted maps.
+        Map(entries, sorted) => !sorted && has_builder(entries.data_type()),
+        Struct(fields) => fields.iter().all(|f| has_builder(f.data_type())),
+        _ => true,
+    }
+}
+
+/// `data` with every empty buffer (at every level) replaced by one at the dangling address 1, which
+/// no value type wider than a byte is aligned for.
+pub fn misalign_empty_buffers(data: &ArrayData) -> ArrayData {
+    let buffers = data.buffers().iter().map(|buffer| {
+        if !buffer.is_empty() {
+            return buffer.clone();
+        }
+        // SAFETY: a zero-length buffer is never read; `NonNull::dangling()` is non-null, and the
+        // owner (a unit in an Arc) frees nothing.
+        unsafe { Buffer::from_custom_allocation(NonNull::<u8>::dangling(), 0, Arc::new(())) }
+    });
+    let builder = data
+        .clone()
+        .into_builder()
+        .buffers(buffers.collect())
+        .child_data(data.child_data().iter().map(misalign_empty_buffers).collect());
+    // SAFETY: the data is `data`'s, which is valid, with empty buffers replaced by other empty
+    // buffers: nothing is ever read through them, only their alignment differs.
+    unsafe { builder.build_unchecked() }
 }
 
 fn finish(builder: ArrayDataBuilder) -> ArrayRef {
