@@ -7,7 +7,6 @@
 //! numbers (and for byte arrays from its own offsets), so every read stays inside what a valid producer
 //! allocated.
 
-use std::ffi::c_void;
 use std::ptr::NonNull;
 use std::sync::Arc;
 
@@ -24,10 +23,6 @@ pub(super) struct View<'a> {
     raw: &'a ArrowArray,
     /// Keeps the producer's memory alive; cloned into every buffer wrapped from it.
     owner: &'a Arc<Owner>,
-    /// `n_buffers` pointers.
-    pointers: &'a [*const c_void],
-    /// `n_children` pointers.
-    children: &'a [*mut ArrowArray],
     pub shape: Shape,
 }
 
@@ -45,17 +40,28 @@ impl<'a> View<'a> {
     /// node's offset and length (and, for variable-size data, its offsets), until `owner` releases it.
     pub(super) unsafe fn root(raw: &'a ArrowArray, owner: &'a Arc<Owner>, node: &Node, path: &Path<'_>) -> Result<Self> {
         let shape = validate::shape(raw, node, path)?;
-        // SAFETY: `shape` checked that `buffers` and `children` are non-NULL where their counts are
-        // not 0; per the caller they hold that many pointers for `'a`.
-        let (pointers, children) = unsafe {
-            (raw_slice(raw.buffers.cast_const(), shape.n_buffers), raw_slice(raw.children.cast_const(), shape.n_children))
-        };
-        Ok(View { raw, owner, pointers, children, shape })
+        Ok(View { raw, owner, shape })
+    }
+
+    /// Buffer pointer `index`, or NULL past `n_buffers` (which the plan never asks for).
+    #[inline]
+    fn pointer(&self, index: usize) -> *const u8 {
+        if index >= self.shape.n_buffers {
+            return std::ptr::null();
+        }
+        // SAFETY: `shape` checked that `buffers` is non-NULL when `n_buffers` is not 0, and by `root`'s
+        // contract it holds `n_buffers` pointers.
+        unsafe { *self.raw.buffers.add(index) }.cast()
     }
 
     /// The view of child `index`, checked against its plan `node`.
     pub(super) fn child(&self, index: usize, node: &Node, path: &Path<'_>) -> Result<View<'a>> {
-        let pointer = self.children[index];
+        if index >= self.shape.n_children {
+            return Err(path.invalid(format!("no child {index}: n_children is {}", self.shape.n_children)));
+        }
+        // SAFETY: `shape` checked that `children` is non-NULL when `n_children` is not 0, and by
+        // `root`'s contract it holds `n_children` pointers.
+        let pointer = unsafe { *self.raw.children.add(index) };
         // SAFETY: by `root`'s contract, a child pointer of a valid node is NULL (refused) or valid.
         let raw = unsafe { pointer.as_ref() }.ok_or_else(|| path.invalid("NULL child pointer"))?;
         // SAFETY: by `root`'s contract, a valid node's children follow the interface as arrays of
@@ -84,7 +90,7 @@ impl<'a> View<'a> {
 
     /// [`validity`](Self::validity) of a node that may have nulls.
     fn bitmap(&self, index: usize, recount: bool, path: &Path<'_>) -> Result<Option<NullBuffer>> {
-        let pointer = self.pointers[index];
+        let pointer = self.pointer(index);
         let shape = self.shape;
         if pointer.is_null() {
             return match shape.null_count {
@@ -118,7 +124,7 @@ impl<'a> View<'a> {
     #[inline]
     pub(super) fn offsets(&self, index: usize, width: usize, bounds: bool, path: &Path<'_>) -> Result<(Buffer, End)> {
         let Shape { offset, length, .. } = self.shape;
-        let buffer = if offset + length == 0 && self.pointers[index].is_null() {
+        let buffer = if offset + length == 0 && self.pointer(index).is_null() {
             MutableBuffer::from_len_zeroed(width).into()
         } else {
             self.wrap(index, byte_len(offset + length + 1, width, path)?, width, path)?
@@ -137,7 +143,7 @@ impl<'a> View<'a> {
     pub(super) fn variadic(&self, node: &Node, path: &Path<'_>) -> Result<Vec<Buffer>> {
         let BufferCount::Variadic(fixed) = node.n_buffers else { return Ok(Vec::new()) };
         // `shape` checked there is more than `fixed`: at least the sizes buffer.
-        let sizes_index = self.pointers.len() - 1;
+        let sizes_index = self.shape.n_buffers - 1;
         let n_data = sizes_index - fixed;
         let sizes_path = path.index("buffers", sizes_index);
         let sizes = self.wrap(sizes_index, byte_len(n_data, 8, &sizes_path)?, 8, &sizes_path)?;
@@ -155,7 +161,7 @@ impl<'a> View<'a> {
     /// `len` from the node's numbers as the layout says, which is what `root`'s contract covers.
     #[inline]
     fn wrap(&self, index: usize, len: usize, align: usize, path: &Path<'_>) -> Result<Buffer> {
-        let Some(pointer) = NonNull::new(self.pointers[index].cast::<u8>().cast_mut()) else {
+        let Some(pointer) = NonNull::new(self.pointer(index).cast_mut()) else {
             return if len == 0 {
                 Ok(MutableBuffer::new(0).into())
             } else {
@@ -179,16 +185,4 @@ fn byte_len(count: usize, width: usize, path: &Path<'_>) -> Result<usize> {
         .checked_mul(width)
         .filter(|&len| len <= isize::MAX as usize)
         .ok_or_else(|| path.invalid(format!("{count} elements of {width} bytes overflow the address space")))
-}
-
-/// The `len` entries at `pointer` (NULL only when `len` is 0).
-///
-/// # Safety
-/// `pointer` is valid for reads of `len` entries for `'a`, or `len` is 0.
-unsafe fn raw_slice<'a, T>(pointer: *const T, len: usize) -> &'a [T] {
-    if len == 0 {
-        return &[];
-    }
-    // SAFETY: per the caller.
-    unsafe { std::slice::from_raw_parts(pointer, len) }
 }
