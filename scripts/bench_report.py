@@ -87,6 +87,11 @@ def fmt_count(n):
     return f"{n / 1_000_000:.2f}M"
 
 
+def fmt_signed(ns):
+    """A difference of times: "+1.20 us", "−35 ns"."""
+    return "n/a" if ns is None else ("−" if ns < 0 else "+") + fmt_time(abs(ns))
+
+
 def ratio(a, b):
     return f"{a / b:.2f}" if a is not None and b else "n/a"
 
@@ -390,12 +395,12 @@ def paths_section(w, per_batch, count):
         speed_i = theirs_i / extra_i if theirs_i is not None and extra_i else None
         ok = None if speed_t is None or speed_i is None else (speed_t >= FULL_SPEEDUP and speed_i >= FULL_SPEEDUP)
         what = "full validation: what `Validation::Full` adds to the import (Full − Default) vs `validate_full`"
+        speeds = f"{speed_t:.2f}x (time)" if speed_t is not None else "n/a (time)"
+        speeds += f", {speed_i:.2f}x (instr.)" if speed_i is not None else ", n/a (instr.)"
         w(
             f"| {what if shape == 's2' else ''} | {shape.upper()} | {fmt_time(extra_t)} | {fmt_time(theirs)} "
             f"| {ratio(extra_t, theirs)} | {fmt_count(extra_i)} | {fmt_count(theirs_i)} | {ratio(extra_i, theirs_i)} "
-            f"| ≥ {FULL_SPEEDUP:.0f}x faster: {speed_t:.2f}x (time), {speed_i:.2f}x (instr.) | {verdict(ok)} |"
-            if speed_t is not None and speed_i is not None
-            else f"| {what if shape == 's2' else ''} | {shape.upper()} | n/a | n/a | n/a | n/a | n/a | n/a | ≥ {FULL_SPEEDUP:.0f}x faster | n/a |"
+            f"| ≥ {FULL_SPEEDUP:.0f}x faster: {speeds} | {verdict(ok)} |"
         )
     w("")
     w("The Python hop's target (arrow_cabi's hop no dearer than nanoarrow's) is in")
@@ -416,8 +421,8 @@ def python_section(w, path):
     versions = ", ".join(f"{k} {v}" for k, v in data["versions"].items())
     w("## Python: the hop pyarrow → X → pyarrow")
     w("")
-    w("`scripts/bench_python.py` (release build of the `arrow_cabi` package, " + versions + "). Batch: one")
-    w("`pa.RecordBatch` imported by X and handed back, `pa.record_batch(X(batch))`, with X")
+    w(f"`scripts/bench_python.py`, on a release build of the `arrow_cabi` package ({versions}).")
+    w("Batch: one `pa.RecordBatch` imported by X and handed back, `pa.record_batch(X(batch))`, with X")
     w("`arrow_cabi.RecordBatch.from_arrow`, `nanoarrow.c_array`, `arro3.core.RecordBatch.from_arrow`; the")
     w("direct hop is `pa.record_batch` through `__arrow_c_array__` (pyarrow's batch also offers")
     w("`__arrow_c_device_array__`, which `pa.record_batch(batch)` takes first: that hop is the last column).")
@@ -425,10 +430,11 @@ def python_section(w, path):
     w("(`arrow_cabi.RecordBatchReader.from_arrow`, `nanoarrow.c_array_stream`,")
     w("`arro3.core.RecordBatchReader.from_arrow`) to `pa.RecordBatchReader.from_stream`, read to the end.")
     w(f"Per batch: median over {data['runs']} interleaved runs of {data['batches_per_run']} batches each;")
-    w("(+ n) is the hop's cost over the direct hop. Each output is checked equal to its input first;")
-    w("\"copied\" marks a hop whose output has a buffer that is not one of the input's.")
+    w("(+ n) is the hop's cost over the direct hop; the target column gives arrow_cabi's cost minus")
+    w("nanoarrow's. Each output is checked equal to its input first; \"copied\" marks a hop whose output")
+    w("has a buffer that is not one of the input's.")
     w("")
-    w("| mode | shape | pyarrow → pyarrow | via arrow_cabi | via nanoarrow | via arro3 | target: arrow_cabi's hop ≤ nanoarrow's | | pyarrow, device protocol |")
+    w("| mode | shape | pyarrow → pyarrow | via arrow_cabi | via nanoarrow | via arro3 | target: arrow_cabi's hop ≤ nanoarrow's | | pyarrow → pyarrow, device protocol |")
     w("|---|---|---|---|---|---|---|---|---|")
     for mode in ("batch", "stream"):
         for shape in ("s1", "s2", "s3"):
@@ -443,14 +449,14 @@ def python_section(w, path):
                     continue
                 over[lib] = row["median_ns"] - base["median_ns"]
                 copied = "" if row["zero_copy"] else ", copied"
-                cells.append(f"{fmt_time(row['median_ns'])} (+{fmt_time(over[lib])}{copied})".replace("+-", "−"))
+                cells.append(f"{fmt_time(row['median_ns'])} ({fmt_signed(over[lib])}{copied})")
             ok = None
             if "arrow_cabi" in over and "nanoarrow" in over:
                 ok = over["arrow_cabi"] <= over["nanoarrow"]
             device = medians.get((mode, shape, "pyarrow-device"))
             w(
                 f"| {mode} | {shape.upper()} | {fmt_time(base['median_ns'])} | {' | '.join(cells)} "
-                f"| {ratio(over.get('arrow_cabi'), over.get('nanoarrow'))} of nanoarrow's | {verdict(ok)} "
+                f"| {fmt_signed(over['arrow_cabi'] - over['nanoarrow']) if ok is not None else 'n/a'} | {verdict(ok)} "
                 f"| {fmt_time(device['median_ns']) if device else ''} |"
             )
     w("")
@@ -473,13 +479,11 @@ def draw_paths(path, chart):
             r_t, r_i, limit = chart.get((op, shape), (None, None, None))
             x = p + (s - 1) * 2.2 * width
             if r_i is not None:
-                ax.bar(x - width / 2, r_i, width, color=colors[shape], label=f"{shape.upper()} instructions" if p == 0 else None)
+                ax.bar(x - width / 2, r_i, width, color=colors[shape])
             if r_t is not None:
-                ax.bar(x + width / 2, r_t, width, color=colors[shape], alpha=0.45, hatch="//",
-                       label=f"{shape.upper()} time" if p == 0 else None)
+                ax.bar(x + width / 2, r_t, width, color=colors[shape], alpha=0.45, hatch="//")
             if limit is not None:
-                ax.hlines(limit, x - width, x + width, colors="black", linewidth=2,
-                          label="target" if p == 0 and s == 0 else None)
+                ax.hlines(limit, x - width, x + width, colors="black", linewidth=2)
     ax.axhline(1.0, color="grey", linewidth=0.8, linestyle="--")
     ax.set_xticks(range(len(PATHS)))
     ax.set_xticklabels(["stream round trip\n(per batch)", "schema\nexport + import", "one array + schema\n(arrow-rs names)",
@@ -487,7 +491,16 @@ def draw_paths(path, chart):
     ax.set_ylabel("arrow-cabi / arrow-rs (below 1 is faster)")
     ax.set_title("Cost of each path relative to arrow-rs's ffi, with issue 12's targets")
     ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(ncol=4, fontsize="small")
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=colors[shape], label=shape.upper()) for shape in shapes]
+    handles += [
+        Patch(facecolor="grey", label="instructions (callgrind)"),
+        Patch(facecolor="grey", alpha=0.45, hatch="//", label="time (criterion median)"),
+        Line2D([], [], color="black", linewidth=2, label="target (issue 12)"),
+    ]
+    ax.legend(handles=handles, ncol=3, fontsize="small")
     fig.tight_layout()
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     fig.savefig(path, dpi=120)
