@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Regenerates BENCHMARKS.md and benchmarks/cost-per-column.png (issue 6):
+# Regenerates BENCHMARKS.md, benchmarks/cost-per-column.png and benchmarks/ratio-per-path.png
+# (issues 6 and 12), in about 12 minutes on 2 cores:
 #   1. builds the criterion bench and the instruction-count example (cargo profile `bench`);
-#   2. runs the criterion bench `crossing` (arrow-cabi and arrow-rs's ffi side by side, a few minutes);
+#   2. runs the criterion bench `crossing` (arrow-cabi and arrow-rs's ffi side by side, every path);
 #   3. counts instructions with callgrind for each case: (count at N iterations - count at 0) / N;
 #   4. runs tests/memory_flat.rs for its allocator figures;
-#   5. writes the report and the chart with scripts/bench_report.py.
+#   5. builds the Python package (release) into .venv and runs scripts/bench_python.py (the hop
+#      pyarrow -> arrow_cabi / nanoarrow / arro3 -> pyarrow);
+#   6. writes the report and the charts with scripts/bench_report.py.
 #
-# Usage: scripts/bench.sh            (from anywhere; the whole run)
+# Usage: scripts/bench.sh            (from anywhere; the whole run; .venv from scripts/setup.sh)
 #   SKIP_CRITERION=1 scripts/bench.sh  reuse target/criterion from an earlier run
 #   SKIP_CALLGRIND=1 scripts/bench.sh  reuse benchmarks/instructions.tsv from an earlier run
+#   SKIP_PYTHON=1 scripts/bench.sh     reuse benchmarks/python.json from an earlier run
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -55,6 +59,9 @@ if [ -z "${SKIP_CALLGRIND:-}" ]; then
             measure "$shape" export "$lib" 100
             measure "$shape" import "$lib" 100
             measure "$shape" schema "$lib" 100
+            measure "$shape" schema_roundtrip "$lib" 100   # issue 12's paths: whole crossings
+            measure "$shape" array_roundtrip "$lib" 100
+            measure "$shape" batch_roundtrip "$lib" 100
         done
     done
     for shape in s2 s3; do                         # full validation: ours at Full (minus import), arrow-rs alone
@@ -72,9 +79,24 @@ fi
 echo "== memory" >&2
 memory="benchmarks/memory.txt"
 cargo test --profile bench -p arrow-cabi --test memory_flat -- --nocapture --test-threads=1 2>&1 \
-    | grep '^Figures' >"$memory"
+    | grep -o 'Figures {.*}' >"$memory"
+
+pyjson="benchmarks/python.json"
+if [ -z "${SKIP_PYTHON:-}" ]; then
+    echo "== python" >&2
+    venv_python="$root/.venv/bin/python"
+    if ! "$venv_python" -c 'import pyarrow, nanoarrow, arro3.core' 2>/dev/null; then
+        echo "no .venv with pyarrow, nanoarrow and arro3: run scripts/setup.sh (or SKIP_PYTHON=1)" >&2
+        exit 1
+    fi
+    python/build.sh --release >"$target/bench-python-build.log" \
+        || { cat "$target/bench-python-build.log" >&2; exit 1; }
+    "$venv_python" scripts/bench_python.py --out "$pyjson.new"
+    mv "$pyjson.new" "$pyjson"
+fi
 
 echo "== report" >&2
 "$python" scripts/bench_report.py --criterion "$target/criterion" --instructions "$tsv" \
-    --memory "$memory" --out BENCHMARKS.md --chart benchmarks/cost-per-column.png
-echo "wrote BENCHMARKS.md and benchmarks/cost-per-column.png" >&2
+    --memory "$memory" --python "$pyjson" --out BENCHMARKS.md --chart benchmarks/cost-per-column.png \
+    --paths-chart benchmarks/ratio-per-path.png
+echo "wrote BENCHMARKS.md, benchmarks/cost-per-column.png and benchmarks/ratio-per-path.png" >&2

@@ -1,7 +1,8 @@
-"""Writes BENCHMARKS.md and the cost-per-column chart from criterion's estimates and callgrind counts.
+"""Writes BENCHMARKS.md and its charts from criterion's estimates, callgrind counts and the Python hops.
 
 Called by scripts/bench.sh; reads target/criterion/<group>/<bench>/new/estimates.json (median, ns per
-iteration) and benchmarks/instructions.tsv (instructions per iteration).
+iteration), benchmarks/instructions.tsv (instructions per iteration), the `Figures` lines of
+tests/memory_flat.rs and the JSON of scripts/bench_python.py.
 """
 
 import argparse
@@ -27,6 +28,24 @@ ISSUE_ARROW_RS = {"s1": "711 ns, 7.9k", "s2": "57.5 us, 633k", "s3": "4.3 us, 50
 # Issue 6's targets for the round trip: ours / arrow-rs at most this, in time and instructions.
 TARGET = {"s1": 1 / 3, "s2": 0.25, "s3": 0.3}
 OURS, THEIRS = "arrow-cabi", "arrow-rs"
+
+# Issue 12's paths: (criterion group and callgrind op, what it is, divisor to per batch, targets by
+# shape: arrow-cabi / arrow-rs at most this, in time and instructions). S4 is held to S1's cost
+# (within S4_TOLERANCE) instead: cost flat in rows.
+PATHS = [
+    ("roundtrip", "stream round trip, per batch (`FFI_ArrowArrayStream::new` → `ArrowArrayStreamReader`)",
+     BATCHES, {"s1": 0.28, "s2": 0.22, "s3": 0.25}),
+    ("schema_roundtrip", "schema export + import (`FFI_ArrowSchema::try_from(&Schema)`, `Schema::try_from(&ffi)`)",
+     1, {"s1": 0.6, "s2": 0.6, "s3": 0.6}),
+    ("array_roundtrip", "one array + schema, arrow-rs names (`to_ffi`, `make_array(from_ffi(..))`)",
+     1, {"s1": 0.35, "s2": 0.35, "s3": 0.35}),
+    ("batch_roundtrip", "one batch + schema, arrow-cabi's typed API (`from_batch`, `import_batch`)",
+     1, {"s1": 0.3, "s2": 0.3, "s3": 0.3}),
+]
+S4_TOLERANCE = 0.10
+# Issue 12: what full validation adds to arrow-cabi's import, at least this many times faster than
+# arrow-rs's `validate_full`.
+FULL_SPEEDUP = 3.0
 
 
 def median_ns(root, *path):
@@ -68,6 +87,11 @@ def fmt_count(n):
     return f"{n / 1_000_000:.2f}M"
 
 
+def fmt_signed(ns):
+    """A difference of times: "+1.20 us", "−35 ns"."""
+    return "n/a" if ns is None else ("−" if ns < 0 else "+") + fmt_time(abs(ns))
+
+
 def ratio(a, b):
     return f"{a / b:.2f}" if a is not None and b else "n/a"
 
@@ -105,6 +129,8 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--chart", required=True)
     parser.add_argument("--memory", help="the `Figures` lines printed by tests/memory_flat.rs")
+    parser.add_argument("--python", help="the JSON written by scripts/bench_python.py")
+    parser.add_argument("--paths-chart", help="where to draw the ratio-per-path chart")
     args = parser.parse_args()
     crit = args.criterion
     inst = instructions(args.instructions)
@@ -141,6 +167,7 @@ def main():
     w("")
     out.extend(machine())
     w("")
+    path_ratios = paths_section(w, per_batch, count)
     w("## Stream round trip, per batch")
     w("")
     w("Export a reader of 100 batches (the same batch repeated) through the C Stream Interface, import it,")
@@ -294,6 +321,9 @@ def main():
         )
         w("")
 
+    if args.python:
+        python_section(w, args.python)
+
     if args.memory:
         memory_section(w, args.memory)
 
@@ -301,33 +331,211 @@ def main():
         f.write("\n".join(out))
 
     draw(args.chart, cols, series)
+    if args.paths_chart:
+        draw_paths(args.paths_chart, path_ratios)
+
+
+def verdict(ok):
+    return "n/a" if ok is None else ("met" if ok else "**not met**")
+
+
+def paths_section(w, per_batch, count):
+    """Issue 12's table: every path and shape, arrow-rs beside, the target and whether it is met.
+
+    Returns {(op, shape): (time ratio, instruction ratio, target)} for the chart."""
+    chart = {}
+    w("## Every path against issue 12's targets")
+    w("")
+    w("Each path is one whole crossing, export, import and drop, through arrow-cabi and through arrow-rs")
+    w("60.1's `ffi` on the same input (criterion groups `<shape>-<path>`, callgrind cases")
+    w("`<shape>-<path>-<lib>`; the code is `crates/arrow-cabi/benches/common/mod.rs`). Before timing, the")
+    w("bench asserts that each schema comes back equal and every imported buffer is at the original")
+    w("buffer's address (zero bytes of array data copied). arrow-rs has no batch API: its batch path is")
+    w("the batch as a `StructArray`, `to_ffi`, `from_ffi`, `StructArray::from` (what `make_array` builds for")
+    w("a struct, without the `Arc`), `RecordBatch::from`. Ratio = arrow-cabi / arrow-rs; a target is met")
+    w("when both the time and the instruction ratio are within it. S4 (1M rows) is held to S1's cost:")
+    w(f"arrow-cabi's S4 / S1 within {S4_TOLERANCE:.0%} in both (cost flat in rows).")
+    w("")
+    w("| path | shape | arrow-cabi | arrow-rs | ratio (time) | instructions arrow-cabi | instructions arrow-rs | ratio (instr.) | target | |")
+    w("|---|---|---|---|---|---|---|---|---|---|")
+    for op, what, divide, targets in PATHS:
+        figures = {}
+        for shape in SHAPES:
+            o_t = per_batch(f"{shape}-{op}", OURS, divide)
+            t_t = per_batch(f"{shape}-{op}", THEIRS, divide)
+            o_i = count(f"{shape}-{op}-ours", divide)
+            t_i = count(f"{shape}-{op}-arrow-rs", divide)
+            figures[shape] = (o_t, t_t, o_i, t_i)
+            r_t = o_t / t_t if o_t is not None and t_t else None
+            r_i = o_i / t_i if o_i is not None and t_i else None
+            if shape in targets:
+                limit = targets[shape]
+                target = f"≤ {limit:.2f}"
+                ok = None if r_t is None or r_i is None else (r_t <= limit and r_i <= limit)
+                chart[(op, shape)] = (r_t, r_i, limit)
+            else:
+                s1 = figures["s1"]
+                target = f"S4 / S1 ≤ {1 + S4_TOLERANCE:.2f}: {ratio(o_t, s1[0])} (time), {ratio(o_i, s1[2])} (instr.)"
+                ok = None
+                if None not in (o_t, o_i, s1[0], s1[2]):
+                    ok = abs(o_t / s1[0] - 1) <= S4_TOLERANCE and abs(o_i / s1[2] - 1) <= S4_TOLERANCE
+            w(
+                f"| {what if shape == 's1' else ''} | {shape.upper()} | {fmt_time(o_t)} | {fmt_time(t_t)} "
+                f"| {ratio(o_t, t_t)} | {fmt_count(o_i)} | {fmt_count(t_i)} | {ratio(o_i, t_i)} | {target} | {verdict(ok)} |"
+            )
+    for shape in ("s2", "s3"):
+        group = f"{shape}-validate-full"
+        full, default = per_batch(group, OURS), per_batch(group, "arrow-cabi-default")
+        theirs = per_batch(group, THEIRS)
+        extra_t = full - default if full is not None and default is not None else None
+        full_i, default_i = count(f"{shape}-full-ours"), count(f"{shape}-import-ours")
+        theirs_i = count(f"{shape}-full-arrow-rs")
+        extra_i = full_i - default_i if full_i is not None and default_i is not None else None
+        speed_t = theirs / extra_t if theirs is not None and extra_t else None
+        speed_i = theirs_i / extra_i if theirs_i is not None and extra_i else None
+        ok = None if speed_t is None or speed_i is None else (speed_t >= FULL_SPEEDUP and speed_i >= FULL_SPEEDUP)
+        what = "full validation: what `Validation::Full` adds to the import (Full − Default) vs `validate_full`"
+        speeds = f"{speed_t:.2f}x (time)" if speed_t is not None else "n/a (time)"
+        speeds += f", {speed_i:.2f}x (instr.)" if speed_i is not None else ", n/a (instr.)"
+        w(
+            f"| {what if shape == 's2' else ''} | {shape.upper()} | {fmt_time(extra_t)} | {fmt_time(theirs)} "
+            f"| {ratio(extra_t, theirs)} | {fmt_count(extra_i)} | {fmt_count(theirs_i)} | {ratio(extra_i, theirs_i)} "
+            f"| ≥ {FULL_SPEEDUP:.0f}x faster: {speeds} | {verdict(ok)} |"
+        )
+    w("")
+    w("The Python hop's target (arrow_cabi's hop no dearer than nanoarrow's) is in")
+    w("[the Python section](#python-the-hop-pyarrow--x--pyarrow). The details of each path follow.")
+    w("")
+    w("![ratio to arrow-rs per path](benchmarks/ratio-per-path.png)")
+    w("")
+    return chart
+
+
+def python_section(w, path):
+    """The hops of scripts/bench_python.py: per batch, and each X's cost over the direct hop."""
+    if not os.path.exists(path):
+        return
+    with open(path) as f:
+        data = json.load(f)
+    medians = {(r["mode"], r["shape"], r["library"]): r for r in data["rows"]}
+    versions = ", ".join(f"{k} {v}" for k, v in data["versions"].items())
+    w("## Python: the hop pyarrow → X → pyarrow")
+    w("")
+    w(f"`scripts/bench_python.py`, on a release build of the `arrow_cabi` package ({versions}).")
+    w("Batch: one `pa.RecordBatch` imported by X and handed back, `pa.record_batch(X(batch))`, with X")
+    w("`arrow_cabi.RecordBatch.from_arrow`, `nanoarrow.c_array`, `arro3.core.RecordBatch.from_arrow`; the")
+    w("direct hop is `pa.record_batch` through `__arrow_c_array__` (pyarrow's batch also offers")
+    w("`__arrow_c_device_array__`, which `pa.record_batch(batch)` takes first: that hop is the last column).")
+    w("Stream: a `pa.RecordBatchReader` of 100 copies of the batch through X's reader")
+    w("(`arrow_cabi.RecordBatchReader.from_arrow`, `nanoarrow.c_array_stream`,")
+    w("`arro3.core.RecordBatchReader.from_arrow`) to `pa.RecordBatchReader.from_stream`, read to the end.")
+    w(f"Per batch: median over {data['runs']} interleaved runs of {data['batches_per_run']} batches each;")
+    w("(+ n) is the hop's cost over the direct hop; the target column gives arrow_cabi's cost minus")
+    w("nanoarrow's. Each output is checked equal to its input first; \"copied\" marks a hop whose output")
+    w("has a buffer that is not one of the input's.")
+    w("")
+    w("| mode | shape | pyarrow → pyarrow | via arrow_cabi | via nanoarrow | via arro3 | target: arrow_cabi's hop ≤ nanoarrow's | | pyarrow → pyarrow, device protocol |")
+    w("|---|---|---|---|---|---|---|---|---|")
+    for mode in ("batch", "stream"):
+        for shape in ("s1", "s2", "s3"):
+            base = medians.get((mode, shape, "pyarrow"))
+            if base is None:
+                continue
+            cells, over = [], {}
+            for lib in ("arrow_cabi", "nanoarrow", "arro3"):
+                row = medians.get((mode, shape, lib))
+                if row is None:
+                    cells.append("n/a")
+                    continue
+                over[lib] = row["median_ns"] - base["median_ns"]
+                copied = "" if row["zero_copy"] else ", copied"
+                cells.append(f"{fmt_time(row['median_ns'])} ({fmt_signed(over[lib])}{copied})")
+            ok = None
+            if "arrow_cabi" in over and "nanoarrow" in over:
+                ok = over["arrow_cabi"] <= over["nanoarrow"]
+            device = medians.get((mode, shape, "pyarrow-device"))
+            w(
+                f"| {mode} | {shape.upper()} | {fmt_time(base['median_ns'])} | {' | '.join(cells)} "
+                f"| {fmt_signed(over['arrow_cabi'] - over['nanoarrow']) if ok is not None else 'n/a'} | {verdict(ok)} "
+                f"| {fmt_time(device['median_ns']) if device else ''} |"
+            )
+    w("")
+
+
+def draw_paths(path, chart):
+    """Grouped bars: arrow-cabi / arrow-rs in instructions (filled) and time (hatched) per path and
+    shape, with each target as a line over its bars."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shapes = ["s1", "s2", "s3"]
+    colors = {"s1": "tab:blue", "s2": "tab:orange", "s3": "tab:green"}
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    width = 0.13
+    for p, (op, what, _, _) in enumerate(PATHS):
+        for s, shape in enumerate(shapes):
+            r_t, r_i, limit = chart.get((op, shape), (None, None, None))
+            x = p + (s - 1) * 2.2 * width
+            if r_i is not None:
+                ax.bar(x - width / 2, r_i, width, color=colors[shape])
+            if r_t is not None:
+                ax.bar(x + width / 2, r_t, width, color=colors[shape], alpha=0.45, hatch="//")
+            if limit is not None:
+                ax.hlines(limit, x - width, x + width, colors="black", linewidth=2)
+    ax.axhline(1.0, color="grey", linewidth=0.8, linestyle="--")
+    ax.set_xticks(range(len(PATHS)))
+    ax.set_xticklabels(["stream round trip\n(per batch)", "schema\nexport + import", "one array + schema\n(arrow-rs names)",
+                        "one batch + schema\n(typed API)"])
+    ax.set_ylabel("arrow-cabi / arrow-rs (below 1 is faster)")
+    ax.set_title("Cost of each path relative to arrow-rs's ffi, with issue 12's targets")
+    ax.grid(True, axis="y", alpha=0.3)
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=colors[shape], label=shape.upper()) for shape in shapes]
+    handles += [
+        Patch(facecolor="grey", label="instructions (callgrind)"),
+        Patch(facecolor="grey", alpha=0.45, hatch="//", label="time (criterion median)"),
+        Line2D([], [], color="black", linewidth=2, label="target (issue 12)"),
+    ]
+    ax.legend(handles=handles, ncol=3, fontsize="small")
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    fig.savefig(path, dpi=120)
 
 
 def memory_section(w, path):
-    """The allocator's figures of tests/memory_flat.rs, one row per producer and consumer."""
+    """The allocator's figures of tests/memory_flat.rs, one row per crossing and consumer."""
     rows = []
     with open(path) as f:
         for line in f:
-            m = re.match(r"Figures \{ (.*) \}", line.strip())
+            # The harness prints "test <name> ... " on the same line as the first figures.
+            m = re.search(r"Figures \{ (.*) \}", line)
             if m:
                 rows.append(dict(part.split(": ", 1) for part in m.group(1).split(", ")))
     if not rows:
         return
-    w("## Memory over a long stream")
+    w("## Memory over 10,000 crossings")
     w("")
     w("`crates/arrow-cabi/tests/memory_flat.rs` (run by `scripts/test-all.sh`, and here with `--nocapture` to")
-    w("print its figures): a counting global allocator over 10,000 batches (1024 rows of Int64, nullable")
-    w("Int32, Utf8, List<Int32> and a struct), each built when the stream asks for it, exported, imported")
-    w("by arrow-cabi's reader and dropped at once. The test asserts the whole-run peak of live bytes stays")
-    w("within half a batch of the peak after 100 batches, and that nothing is live once the reader is")
-    w("dropped; a consumer that keeps every batch (1,000 of them) must fail that check, and does.")
+    w("print its figures): a counting global allocator over 10,000 crossings of 1024-row batches (Int64,")
+    w("nullable Int32, Utf8, List<Int32> and a struct), each built fresh, crossed and dropped at once. A")
+    w("stream (`Stream(producer)`: exported by arrow-cabi or arrow-rs, read by arrow-cabi's reader), and")
+    w("issue 12's single crossings through the benchmarks' own functions: `Schema` (export + import),")
+    w("`Array` (`to_ffi`, `make_array(from_ffi(..))`), `Batch` (the typed API). The test asserts the")
+    w("whole-run peak of live bytes stays within half an output of the peak after 100 crossings, and that")
+    w("nothing is live once the crossings are over; a consumer that keeps every output (1,000 of them)")
+    w("must fail that check, and does. An output's bytes: for a stream, `get_array_memory_size` of a")
+    w("batch; for a single crossing, what the allocator sees one output hold once its input is dropped.")
     w("")
-    w("| producer | consumer | batches | bytes per batch | peak after 100 batches | peak over the run | live after the reader |")
+    w("| crossing | consumer | crossings | bytes per output | peak after 100 | peak over the run | live after the crossings |")
     w("|---|---|---|---|---|---|---|")
     for r in rows:
         w(
-            f"| {r['producer']} | {r['consumer']} | {int(r['batches']):,} | {int(r['batch_bytes']):,} "
-            f"| {int(r['warm_up_peak']):,} | {int(r['whole_run_peak']):,} | {int(r['live_after_reader_drop']):,} |"
+            f"| {r['crossing']} | {r['consumer']} | {int(r['crossings']):,} | {int(r['output_bytes']):,} "
+            f"| {int(r['warm_up_peak']):,} | {int(r['whole_run_peak']):,} | {int(r['live_after_crossings']):,} |"
         )
     w("")
 

@@ -12,6 +12,13 @@
 //! - `<s2|s3>-validate-full`: arrow-cabi's import at `Validation::Full` (`arrow-cabi`) and at the default
 //!   level (`arrow-cabi-default`, to subtract), arrow-rs's `ArrayData::validate_full` on the same data
 //!   (`arrow-rs`), and arrow-rs's import followed by `validate_full` (`arrow-rs-import`).
+//! - `<shape>-schema_roundtrip`, `<shape>-array_roundtrip`, `<shape>-batch_roundtrip` (issue 12's paths):
+//!   one whole crossing each, export, import and drop: a schema (`FFI_ArrowSchema::try_from(&Schema)`,
+//!   `Schema::try_from(&ffi)`); one array with its schema under arrow-rs's names (`to_ffi`, `from_ffi`,
+//!   `make_array`) on the batch as a struct `ArrayData`; one batch with its schema through arrow-cabi's
+//!   typed API (`FFI_ArrowArray::from_batch`, `import_batch`) and through arrow-rs (`StructArray`,
+//!   `to_ffi`, `from_ffi`, `RecordBatch::from`). Before timing, asserts that the schema comes back
+//!   equal and every imported buffer is the original one.
 //! - `columns-roundtrip/<library>/<N>`: the stream round trip of S2's column mix at N = 1, 10, 100, 1000
 //!   columns x 1024 rows, for the cost-per-column chart.
 //!
@@ -118,6 +125,39 @@ fn validate_full(c: &mut Criterion, shape: &str, batch: &RecordBatch) {
     group.finish();
 }
 
+/// One group timing arrow-cabi's `ours` beside arrow-rs's `theirs`, each output dropped inside the timing.
+fn side_by_side<O, T>(c: &mut Criterion, name: &str, mut ours: impl FnMut() -> O, mut theirs: impl FnMut() -> T) {
+    let mut group = group(c, name);
+    group.bench_function(OURS, |b| b.iter(|| drop(black_box(ours()))));
+    group.bench_function(ARROW_RS, |b| b.iter(|| drop(black_box(theirs()))));
+    group.finish();
+}
+
+/// Issue 12's paths other than the stream, each a whole crossing: export, import, drop.
+fn paths(c: &mut Criterion, shape: &str, batch: &RecordBatch) {
+    eprintln!("{shape}: {}", assert_paths_zero_copy(batch));
+    let schema = batch.schema();
+    let data = batch_data(batch);
+    side_by_side(
+        c,
+        &format!("{shape}-schema_roundtrip"),
+        || schema_roundtrip_ours(black_box(&schema)),
+        || schema_roundtrip_arrow_rs(black_box(&schema)),
+    );
+    side_by_side(
+        c,
+        &format!("{shape}-array_roundtrip"),
+        || array_roundtrip_ours(black_box(&data)),
+        || array_roundtrip_arrow_rs(black_box(&data)),
+    );
+    side_by_side(
+        c,
+        &format!("{shape}-batch_roundtrip"),
+        || batch_roundtrip_ours(black_box(batch)),
+        || batch_roundtrip_arrow_rs(black_box(batch)),
+    );
+}
+
 fn columns(c: &mut Criterion) {
     let mut group = group(c, "columns-roundtrip");
     group.sampling_mode(SamplingMode::Flat);
@@ -142,6 +182,7 @@ fn shapes(c: &mut Criterion) {
         export(c, name, &batch);
         import(c, name, &batch);
         schema(c, name, &batch);
+        paths(c, name, &batch);
         if matches!(name, "s2" | "s3") {
             validate_full(c, name, &batch);
         }

@@ -7,8 +7,10 @@
 //!
 //! Cases: `<shape>-<op>-<lib>` with shape `s1`..`s4` or `cols-N` (S2's column mix at N columns),
 //! op `roundtrip` (one iteration = one stream of 100 batches), `export`, `import`, `full` (ours:
-//! import at full validation; arrow-rs: `validate_full` alone), `schema` (one
-//! iteration = one batch or schema), lib `ours` or `arrow-rs`. The shape is built and the inputs prepared
+//! import at full validation; arrow-rs: `validate_full` alone), `schema` (import alone),
+//! `schema_roundtrip`, `array_roundtrip`, `batch_roundtrip` (issue 12's whole crossings: export, import,
+//! drop; see `benches/common/mod.rs`) (one iteration = one batch, array or schema), lib `ours` or
+//! `arrow-rs`. The shape is built and the inputs prepared
 //! (for `import`, one fresh export per iteration) before the measured loop, so the instructions of one
 //! iteration are (count at N iterations - count at 0 iterations) / N; per batch, divide a round trip by
 //! 100 more. `scripts/bench.sh` does that subtraction. `import` outputs are dropped after the loop, so
@@ -47,6 +49,8 @@ fn main() {
     let batch = shape(&shape_name);
     let schema = batch.schema();
     let data_type = DataType::Struct(schema.fields().clone());
+    // Made for every case, so that the count at 0 iterations (any case's) includes it.
+    let data = batch_data(&batch);
 
     let mut sink = 0usize;
     match op {
@@ -76,7 +80,6 @@ fn main() {
             } else if op == "full" {
                 // arrow-rs's full validation alone, on the batch's data; compare with ours at `full`
                 // minus ours at `import` (the default level).
-                let data = batch_data(&batch);
                 for _ in 0..iters {
                     validate_full_arrow_rs(black_box(&data));
                 }
@@ -102,12 +105,30 @@ fn main() {
                 }
             }
         }
-        _ => usage("op must be roundtrip, export, import, full or schema"),
+        "schema_roundtrip" => {
+            let roundtrip = if ours { schema_roundtrip_ours } else { schema_roundtrip_arrow_rs };
+            for _ in 0..iters {
+                sink += black_box(roundtrip(black_box(&schema))).fields().len();
+            }
+        }
+        "array_roundtrip" => {
+            let roundtrip = if ours { array_roundtrip_ours } else { array_roundtrip_arrow_rs };
+            for _ in 0..iters {
+                sink += black_box(roundtrip(black_box(&data))).len();
+            }
+        }
+        "batch_roundtrip" => {
+            let roundtrip = if ours { batch_roundtrip_ours } else { batch_roundtrip_arrow_rs };
+            for _ in 0..iters {
+                sink += black_box(roundtrip(black_box(&batch))).num_rows();
+            }
+        }
+        _ => usage("op must be roundtrip, export, import, full, schema, schema_roundtrip, array_roundtrip or batch_roundtrip"),
     }
     println!("{case} x {iters}: {sink}");
 }
 
 fn usage(problem: &str) -> ! {
-    eprintln!("{problem}\nusage: crossing_instructions --case <s1|s2|s3|s4|cols-N>-<roundtrip|export|import|full|schema>-<ours|arrow-rs> [--iters N]");
+    eprintln!("{problem}\nusage: crossing_instructions --case <s1|s2|s3|s4|cols-N>-<roundtrip|export|import|full|schema|schema_roundtrip|array_roundtrip|batch_roundtrip>-<ours|arrow-rs> [--iters N]");
     std::process::exit(2)
 }

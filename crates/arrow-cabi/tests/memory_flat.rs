@@ -1,7 +1,10 @@
 //! Memory stays flat over a long stream (issue 6): 10,000 batches, each built only when the stream
 //! asks for it, exported, imported and dropped one by one, never lift the allocator's peak of live
 //! bytes above what the first 100 batches reached (give or take half a batch), and once the reader is
-//! dropped every byte allocated since before the stream was made is given back.
+//! dropped every byte allocated since before the stream was made is given back. The same holds over
+//! 10,000 single crossings on each of issue 12's other paths (a schema; one array with its schema
+//! under arrow-rs's names; one batch with its schema through the typed API), run by the very functions
+//! the benchmarks time (`benches/common/mod.rs`), each on a freshly built input.
 //!
 //! Why: export and import are zero-copy, and each batch's producer memory must be freed when the last
 //! imported buffer drops. A batch, a private struct or a schema kept one step too long, or a few bytes
@@ -14,14 +17,15 @@
 //! harness's own thread allocates whenever it reports a finished test and starts the next one, which
 //! would blur the figures. The tests also take one lock, so that only one of them measures at a time.
 //!
-//! Both producers are checked, arrow-cabi's exporter and arrow-rs's (the peer), read by our
-//! `ArrowArrayStreamReader`. And the measure is checked against itself: a consumer that keeps every
-//! batch must make the same check fail, by far.
+//! Both stream producers are checked, arrow-cabi's exporter and arrow-rs's (the peer), read by our
+//! `ArrowArrayStreamReader`. And the measure is checked against itself: on every path, a consumer that
+//! keeps every output must make the same check fail, by far.
 
 // Miri would take hours over 10,000 batches, and its own allocator bookkeeping is not what is measured.
 #![cfg(not(miri))]
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::any::Any;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -34,13 +38,18 @@ use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer};
 use arrow_cabi::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef};
 
-/// The length of the stream the issue asks for.
+/// The crossings the benchmarks time, shared with them so that both measure the same code.
+#[path = "../benches/common/mod.rs"]
+mod paths;
+
+/// The length of the stream, and the number of single crossings, the issues ask for.
 const STREAM_BATCHES: usize = 10_000;
 /// The batches after which the warm-up peak is read: enough for every buffer size and every
 /// allocation pattern of a batch to have occurred many times over.
 const WARM_UP_BATCHES: usize = 100;
-/// The length of the stream whose consumer keeps every batch: 900 batches past the warm-up already
-/// put the peak hundreds of tolerances higher, without holding the 10,000 (about half a gigabyte).
+/// The length of the stream (or the crossings) whose consumer keeps every output: 900 past the warm-up
+/// already put the peak hundreds of tolerances higher, without holding the 10,000 (about half a
+/// gigabyte of batches).
 const KEEPING_STREAM_BATCHES: usize = 1_000;
 const ROWS_PER_BATCH: usize = 1024;
 /// Every name is this many bytes long.
@@ -276,11 +285,24 @@ enum Producer {
     ArrowRs,
 }
 
+/// What is crossed, many times over, in one measurement.
+#[derive(Clone, Copy, Debug)]
+enum Crossing {
+    /// One stream of lazily built batches from `Producer`'s exporter, read by arrow-cabi's reader.
+    Stream(Producer),
+    /// A fresh schema through `paths::schema_roundtrip_ours`.
+    Schema,
+    /// A fresh batch as a struct `ArrayData` through `paths::array_roundtrip_ours` (arrow-rs's names).
+    Array,
+    /// A fresh batch through `paths::batch_roundtrip_ours` (arrow-cabi's typed API).
+    Batch,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Consumer {
-    DropsEachBatch,
+    DropsEachOutput,
     /// The deliberately faulty consumer that shows the measure can fail.
-    KeepsEveryBatch,
+    KeepsEveryOutput,
 }
 
 /// Exports `count` lazily built batches with `producer`'s exporter.
@@ -308,21 +330,25 @@ fn export_stream(producer: Producer, count: usize) -> FFI_ArrowArrayStream {
     }
 }
 
-/// What a run saw, in bytes; every live-byte figure is relative to the bytes live before the stream
-/// was made.
+/// What a run saw, in bytes; every live-byte figure is relative to the bytes live before the run.
 #[derive(Debug)]
 struct Figures {
-    producer: Producer,
+    crossing: Crossing,
     consumer: Consumer,
-    batches: usize,
-    /// `get_array_memory_size` of one batch as the producer builds it.
-    batch_bytes: usize,
-    /// The peak over making the stream, reading its schema and the first `WARM_UP_BATCHES` batches.
+    /// Batches of the stream, or single crossings.
+    crossings: usize,
+    /// What one output holds: for a stream, `get_array_memory_size` of one batch as the producer
+    /// builds it; for a single crossing, the live bytes one output keeps once its input is dropped,
+    /// as the allocator counts them.
+    output_bytes: usize,
+    /// The peak over the first `WARM_UP_BATCHES` crossings (for a stream, with making it and reading
+    /// its schema).
     warm_up_peak: isize,
     /// The peak over the whole run, warm-up included.
     whole_run_peak: isize,
-    /// Live once the reader (and with it the stream) is dropped, before the kept batches are.
-    live_after_reader_drop: isize,
+    /// Live once the crossings are over (for a stream, once the reader and with it the stream is
+    /// dropped), before the kept outputs are.
+    live_after_crossings: isize,
     /// Live once everything the run made is dropped.
     live_at_end: isize,
 }
@@ -332,11 +358,11 @@ impl Figures {
         self.whole_run_peak - self.warm_up_peak
     }
 
-    /// Half of one batch: whatever keeps even one batch alive past its turn lifts the peak by a whole
-    /// batch's buffers, while growth below half a batch cannot be a retained batch. Spread over the
-    /// 9,900 batches after the warm-up, it also catches a leak of more than a few bytes per batch.
+    /// Half of one output: whatever keeps even one output alive past its turn lifts the peak by a
+    /// whole output, while growth below half of one cannot be a retained output. Spread over the
+    /// 9,900 crossings after the warm-up, it also catches a leak of more than a few bytes per crossing.
     fn tolerance(&self) -> isize {
-        (self.batch_bytes / 2) as isize
+        (self.output_bytes / 2) as isize
     }
 
     /// The issue's check: the peak after the warm-up stays within the tolerance of the warm-up peak.
@@ -345,26 +371,43 @@ impl Figures {
             return Ok(());
         }
         Err(format!(
-            "{:?} producer, {:?}: the peak of live bytes grew by {} bytes after the first {} batches \
-             (warm-up peak {}, whole-run peak {} over {} batches), more than the tolerance of {} bytes \
-             (half of one batch's {} bytes)",
-            self.producer,
+            "{:?}, {:?}: the peak of live bytes grew by {} bytes after the first {} crossings \
+             (warm-up peak {}, whole-run peak {} over {} crossings), more than the tolerance of {} bytes \
+             (half of one output's {} bytes)",
+            self.crossing,
             self.consumer,
             self.growth_past_warm_up(),
             WARM_UP_BATCHES,
             self.warm_up_peak,
             self.whole_run_peak,
-            self.batches,
+            self.crossings,
             self.tolerance(),
-            self.batch_bytes
+            self.output_bytes
         ))
     }
 }
 
+/// Hands `output` to `consumer`: dropped at once, or kept in `kept`.
+fn consume(consumer: Consumer, output: Box<dyn Any>, kept: &mut Vec<Box<dyn Any>>) {
+    match consumer {
+        Consumer::DropsEachOutput => drop(output),
+        Consumer::KeepsEveryOutput => kept.push(output),
+    }
+}
+
+/// Runs `crossings` of `crossing`, handing each output to `consumer`, measuring the live bytes and
+/// their peak.
+fn measure(crossing: Crossing, consumer: Consumer, crossings: usize) -> Figures {
+    match crossing {
+        Crossing::Stream(producer) => measure_stream(producer, consumer, crossings),
+        _ => measure_single(crossing, consumer, crossings),
+    }
+}
+
 /// Exports a lazy stream of `batches` with `producer`, imports it with our reader, and hands each
-/// batch to `consumer`, measuring the live bytes and their peak.
-fn measure(producer: Producer, consumer: Consumer, batches: usize) -> Figures {
-    let batch_bytes = build_batch(&stream_schema(), 0).get_array_memory_size();
+/// batch to `consumer`.
+fn measure_stream(producer: Producer, consumer: Consumer, batches: usize) -> Figures {
+    let output_bytes = build_batch(&stream_schema(), 0).get_array_memory_size();
 
     let measurement = Measurement::start();
     let baseline = measurement.live_bytes();
@@ -386,10 +429,7 @@ fn measure(producer: Producer, consumer: Consumer, batches: usize) -> Figures {
             ROWS_PER_BATCH,
             "{producer:?} producer: batch {seen} has the wrong number of rows"
         );
-        match consumer {
-            Consumer::DropsEachBatch => drop(batch),
-            Consumer::KeepsEveryBatch => kept.push(batch),
-        }
+        consume(consumer, Box::new(batch), &mut kept);
         seen += 1;
         if seen == WARM_UP_BATCHES {
             warm_up_peak = Some(measurement.peak_bytes() - baseline);
@@ -397,7 +437,7 @@ fn measure(producer: Producer, consumer: Consumer, batches: usize) -> Figures {
     }
     let whole_run_peak = measurement.peak_bytes() - baseline;
     drop(reader);
-    let live_after_reader_drop = measurement.live_bytes() - baseline;
+    let live_after_crossings = measurement.live_bytes() - baseline;
     drop(kept);
     let live_at_end = measurement.live_bytes() - baseline;
     drop(measurement);
@@ -407,13 +447,67 @@ fn measure(producer: Producer, consumer: Consumer, batches: usize) -> Figures {
         "{producer:?} producer: the reader yielded {seen} batches, the stream had {batches}"
     );
     Figures {
-        producer,
+        crossing: Crossing::Stream(producer),
         consumer,
-        batches,
-        batch_bytes,
+        crossings: batches,
+        output_bytes,
         warm_up_peak: warm_up_peak.expect("the stream is longer than the warm-up"),
         whole_run_peak,
-        live_after_reader_drop,
+        live_after_crossings,
+        live_at_end,
+    }
+}
+
+/// One single crossing on a fresh input (the `index`th batch, or the schema built anew), the input
+/// dropped before returning: the output alone is what stays.
+fn cross_once(crossing: Crossing, index: usize) -> Box<dyn Any> {
+    let schema = stream_schema();
+    match crossing {
+        Crossing::Stream(_) => unreachable!("a stream is measured by measure_stream"),
+        Crossing::Schema => Box::new(paths::schema_roundtrip_ours(&schema)),
+        Crossing::Array => {
+            let data = paths::batch_data(&build_batch(&schema, index));
+            Box::new(paths::array_roundtrip_ours(&data))
+        }
+        Crossing::Batch => Box::new(paths::batch_roundtrip_ours(&build_batch(&schema, index))),
+    }
+}
+
+/// Runs `crossings` single crossings of `crossing`, handing each output to `consumer`.
+fn measure_single(crossing: Crossing, consumer: Consumer, crossings: usize) -> Figures {
+    let measurement = Measurement::start();
+    // One output, kept while its input is gone, measures what an output holds; anything the first
+    // crossing sets up once and keeps is then part of the baseline.
+    let before = measurement.live_bytes();
+    let first = cross_once(crossing, 0);
+    let output_bytes = usize::try_from(measurement.live_bytes() - before)
+        .expect("an output holds a non-negative number of bytes");
+    drop(first);
+    let baseline = measurement.live_bytes();
+    measurement.reset_peak();
+
+    let mut kept = Vec::new();
+    let mut warm_up_peak = None;
+    for index in 0..crossings {
+        consume(consumer, cross_once(crossing, index), &mut kept);
+        if index + 1 == WARM_UP_BATCHES {
+            warm_up_peak = Some(measurement.peak_bytes() - baseline);
+        }
+    }
+    let whole_run_peak = measurement.peak_bytes() - baseline;
+    let live_after_crossings = measurement.live_bytes() - baseline;
+    drop(kept);
+    let live_at_end = measurement.live_bytes() - baseline;
+    drop(measurement);
+
+    Figures {
+        crossing,
+        consumer,
+        crossings,
+        output_bytes,
+        warm_up_peak: warm_up_peak.expect("more crossings than the warm-up"),
+        whole_run_peak,
+        live_after_crossings,
         live_at_end,
     }
 }
@@ -421,67 +515,92 @@ fn measure(producer: Producer, consumer: Consumer, batches: usize) -> Figures {
 // ---------------------------------------------------------------------------------------------------
 // The tests.
 
-/// The issue's check for one producer: flat peak over 10,000 batches, nothing left after the reader.
-fn assert_flat_and_no_leak(producer: Producer) {
-    let figures = measure(producer, Consumer::DropsEachBatch, STREAM_BATCHES);
+/// Every crossing measured: the stream from both producers, then issue 12's single crossings.
+const CROSSINGS: [Crossing; 5] = [
+    Crossing::Stream(Producer::ArrowCabi),
+    Crossing::Stream(Producer::ArrowRs),
+    Crossing::Schema,
+    Crossing::Array,
+    Crossing::Batch,
+];
+
+/// The issues' check for one crossing: flat peak over 10,000 crossings, nothing left after them.
+fn assert_flat_and_no_leak(crossing: Crossing) {
+    let figures = measure(crossing, Consumer::DropsEachOutput, STREAM_BATCHES);
     eprintln!("{figures:?}");
     if let Err(message) = figures.check_flat() {
         panic!("{message}");
     }
     assert_eq!(
-        figures.live_after_reader_drop, 0,
-        "{producer:?} producer: {} bytes were still live after the reader of {} batches was dropped \
-         (0 expected: every byte allocated since before the stream was made must be freed)",
-        figures.live_after_reader_drop, figures.batches
+        figures.live_after_crossings, 0,
+        "{crossing:?}: {} bytes were still live after {} crossings were over (0 expected: every byte \
+         allocated since before the first crossing must be freed)",
+        figures.live_after_crossings, figures.crossings
     );
 }
 
 #[test]
 fn arrow_cabi_export_keeps_peak_memory_flat_over_10000_batches() {
-    assert_flat_and_no_leak(Producer::ArrowCabi);
+    assert_flat_and_no_leak(Crossing::Stream(Producer::ArrowCabi));
 }
 
 #[test]
 fn arrow_rs_export_keeps_peak_memory_flat_over_10000_batches() {
-    assert_flat_and_no_leak(Producer::ArrowRs);
+    assert_flat_and_no_leak(Crossing::Stream(Producer::ArrowRs));
 }
 
-/// The measure can fail: a consumer that keeps every batch lifts the peak far past the tolerance, by
-/// at least half of the bytes of the batches kept after the warm-up (half is a margin:
+#[test]
+fn schema_crossings_keep_peak_memory_flat_over_10000() {
+    assert_flat_and_no_leak(Crossing::Schema);
+}
+
+#[test]
+fn array_crossings_under_arrow_rs_names_keep_peak_memory_flat_over_10000() {
+    assert_flat_and_no_leak(Crossing::Array);
+}
+
+#[test]
+fn batch_crossings_through_the_typed_api_keep_peak_memory_flat_over_10000() {
+    assert_flat_and_no_leak(Crossing::Batch);
+}
+
+/// The measure can fail: a consumer that keeps every output lifts the peak far past the tolerance, by
+/// at least half of the bytes of the outputs kept after the warm-up (half is a margin: for a stream,
 /// `get_array_memory_size` estimates a batch's heap bytes, it does not count its allocations).
 #[test]
-fn keeping_every_batch_makes_the_check_fail() {
-    for producer in [Producer::ArrowCabi, Producer::ArrowRs] {
-        let figures = measure(producer, Consumer::KeepsEveryBatch, KEEPING_STREAM_BATCHES);
+fn keeping_every_output_makes_the_check_fail() {
+    for crossing in CROSSINGS {
+        let figures = measure(crossing, Consumer::KeepsEveryOutput, KEEPING_STREAM_BATCHES);
         eprintln!("{figures:?}");
+        assert!(figures.output_bytes > 0, "{crossing:?}: an output holds no bytes; the check could not fail");
         assert!(
             figures.check_flat().is_err(),
-            "{producer:?} producer: keeping all {} batches should fail the flat check, but the peak grew \
-             by only {} bytes past the warm-up peak of {} (tolerance {})",
-            figures.batches,
+            "{crossing:?}: keeping all {} outputs should fail the flat check, but the peak grew by only {} \
+             bytes past the warm-up peak of {} (tolerance {})",
+            figures.crossings,
             figures.growth_past_warm_up(),
             figures.warm_up_peak,
             figures.tolerance()
         );
-        let kept_after_warm_up = (KEEPING_STREAM_BATCHES - WARM_UP_BATCHES) * figures.batch_bytes;
+        let kept_after_warm_up = (KEEPING_STREAM_BATCHES - WARM_UP_BATCHES) * figures.output_bytes;
         assert!(
             figures.growth_past_warm_up() >= (kept_after_warm_up / 2) as isize,
-            "{producer:?} producer: keeping {} batches of {} bytes after the warm-up lifted the peak by only \
-             {} bytes, less than half of the {kept_after_warm_up} bytes kept",
+            "{crossing:?}: keeping {} outputs of {} bytes after the warm-up lifted the peak by only {} bytes, \
+             less than half of the {kept_after_warm_up} bytes kept",
             KEEPING_STREAM_BATCHES - WARM_UP_BATCHES,
-            figures.batch_bytes,
+            figures.output_bytes,
             figures.growth_past_warm_up()
         );
         assert!(
-            figures.live_after_reader_drop >= (kept_after_warm_up / 2) as isize,
-            "{producer:?} producer: with {} batches still kept, only {} bytes were live after the reader was \
-             dropped; the leak check would not see them",
-            figures.batches,
-            figures.live_after_reader_drop
+            figures.live_after_crossings >= (kept_after_warm_up / 2) as isize,
+            "{crossing:?}: with {} outputs still kept, only {} bytes were live after the crossings; the \
+             leak check would not see them",
+            figures.crossings,
+            figures.live_after_crossings
         );
         assert_eq!(
             figures.live_at_end, 0,
-            "{producer:?} producer: {} bytes were still live after the reader and the kept batches were dropped",
+            "{crossing:?}: {} bytes were still live after the crossings and the kept outputs were dropped",
             figures.live_at_end
         );
     }

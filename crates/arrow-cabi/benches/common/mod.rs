@@ -109,7 +109,7 @@ pub fn reader(batch: &RecordBatch) -> RecordBatchIterator<std::vec::IntoIter<Res
 
 /// The batch as a single struct array, as both libraries export a record batch.
 pub fn batch_data(batch: &RecordBatch) -> ArrayData {
-    StructArray::from(batch.clone()).to_data()
+    StructArray::from(batch.clone()).into_data()
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -156,33 +156,62 @@ fn addresses(data: &ArrayData, path: String, out: &mut Vec<(String, *const u8)>)
     }
 }
 
-/// Checks that every buffer of every imported batch is the original's buffer (same address): zero bytes
-/// of array data copied. A validity buffer the importer left out (no nulls) is not a copy; any other
-/// difference is. Returns the number of buffers compared.
+/// The buffer addresses of a batch's columns, by path (`column[c].children[i].buffers[j]`).
+fn batch_addresses(batch: &RecordBatch) -> Vec<(String, *const u8)> {
+    let mut out = Vec::new();
+    for (c, column) in batch.columns().iter().enumerate() {
+        addresses(&column.to_data(), format!("column[{c}]"), &mut out);
+    }
+    out
+}
+
+/// The buffer addresses of an array and its descendants, by path (`array.children[i].buffers[j]`).
+fn array_addresses(data: &ArrayData) -> Vec<(String, *const u8)> {
+    let mut out = Vec::new();
+    addresses(data, "array".to_string(), &mut out);
+    out
+}
+
+/// Checks that every buffer in `got` is the buffer at the same path in `expected` (same address) and
+/// that no data buffer is missing: zero bytes of array data copied. A validity buffer the importer left
+/// out (no nulls) is not a copy; any other difference is. Returns the number of buffers compared.
+fn assert_same_buffers(what: &str, expected: &[(String, *const u8)], got: &[(String, *const u8)]) -> usize {
+    for (path, address) in got {
+        let original = expected.iter().find(|(p, _)| p == path);
+        assert!(
+            original.is_some_and(|(_, a)| a == address),
+            "{what}: {path} at {address:?} is not the original buffer {original:?}: data was copied"
+        );
+    }
+    let data_buffers = |list: &[(String, *const u8)]| list.iter().filter(|(p, _)| !p.ends_with("validity")).count();
+    assert_eq!(data_buffers(got), data_buffers(expected), "{what}: buffer count");
+    got.len()
+}
+
+/// Checks that every buffer of every imported batch of a stream round trip is the original's buffer
+/// (see [`assert_same_buffers`]). Returns the number of buffers compared.
 pub fn assert_zero_copy(library: &str, original: &RecordBatch, imported: &[RecordBatch]) -> usize {
-    let mut expected = Vec::new();
-    for (c, column) in original.columns().iter().enumerate() {
-        addresses(&column.to_data(), format!("column[{c}]"), &mut expected);
-    }
-    let mut compared = 0;
     assert_eq!(imported.len(), BATCHES_PER_STREAM, "{library}: batches read");
-    for (b, batch) in imported.iter().enumerate() {
-        let mut got = Vec::new();
-        for (c, column) in batch.columns().iter().enumerate() {
-            addresses(&column.to_data(), format!("column[{c}]"), &mut got);
-        }
-        for (path, address) in &got {
-            let original = expected.iter().find(|(p, _)| p == path);
-            assert!(
-                original.is_some_and(|(_, a)| a == address),
-                "{library}: batch {b} {path} at {address:?} is not the original buffer {original:?}: data was copied"
-            );
-            compared += 1;
-        }
-        let data_buffers = |list: &[(String, *const u8)]| list.iter().filter(|(p, _)| !p.ends_with("validity")).count();
-        assert_eq!(data_buffers(&got), data_buffers(&expected), "{library}: batch {b} buffer count");
-    }
-    compared
+    let expected = batch_addresses(original);
+    imported
+        .iter()
+        .enumerate()
+        .map(|(b, batch)| assert_same_buffers(&format!("{library}: batch {b}"), &expected, &batch_addresses(batch)))
+        .sum()
+}
+
+/// As [`assert_zero_copy`], for one imported batch.
+pub fn assert_zero_copy_batch(library: &str, original: &RecordBatch, imported: &RecordBatch) -> usize {
+    assert_eq!(imported.schema(), original.schema(), "{library}: imported schema");
+    assert_eq!(imported.num_rows(), original.num_rows(), "{library}: imported rows");
+    assert_same_buffers(library, &batch_addresses(original), &batch_addresses(imported))
+}
+
+/// As [`assert_zero_copy`], for one imported array (compared with the original `ArrayData`).
+pub fn assert_zero_copy_array(library: &str, original: &ArrayData, imported: &ArrayData) -> usize {
+    assert_eq!(imported.data_type(), original.data_type(), "{library}: imported type");
+    assert_eq!(imported.len(), original.len(), "{library}: imported length");
+    assert_same_buffers(library, &array_addresses(original), &array_addresses(imported))
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -251,4 +280,74 @@ pub fn schema_import_arrow_rs(schema: &arrow::ffi::FFI_ArrowSchema) -> Schema {
 /// arrow-rs full validation of every column (and the struct) of the batch.
 pub fn validate_full_arrow_rs(data: &ArrayData) {
     data.validate_full().expect("valid data");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// (f) the paths of issue 12 other than the stream, each a whole crossing: export, import, drop. Each is
+// one function per library, so a change of the API measured is one line here.
+
+/// Schema export + import through arrow-cabi: `FFI_ArrowSchema::try_from(&Schema)` then
+/// `Schema::try_from(&ffi)`; the export is released here, the imported schema by the caller.
+pub fn schema_roundtrip_ours(schema: &Schema) -> Schema {
+    let exported = arrow_cabi::ffi::FFI_ArrowSchema::try_from(schema).expect("export schema");
+    Schema::try_from(&exported).expect("import schema")
+}
+
+/// As [`schema_roundtrip_ours`], through arrow-rs's `arrow::ffi::FFI_ArrowSchema`.
+pub fn schema_roundtrip_arrow_rs(schema: &Schema) -> Schema {
+    let exported = arrow::ffi::FFI_ArrowSchema::try_from(schema).expect("export schema");
+    Schema::try_from(&exported).expect("import schema")
+}
+
+/// One array with its schema under arrow-rs's names, through arrow-cabi: `to_ffi(&data)`, then
+/// `make_array(from_ffi(array, &schema)?)`. `data` is the batch as a struct `ArrayData` ([`batch_data`]).
+pub fn array_roundtrip_ours(data: &ArrayData) -> ArrayRef {
+    let (array, schema) = arrow_cabi::ffi::to_ffi(data).expect("export");
+    // SAFETY: `array` and `schema` are arrow-cabi's fresh export of `data`, unreleased and unaliased.
+    arrow_array::make_array(unsafe { arrow_cabi::ffi::from_ffi(array, &schema) }.expect("import"))
+}
+
+/// As [`array_roundtrip_ours`], through arrow-rs's `arrow::ffi`.
+pub fn array_roundtrip_arrow_rs(data: &ArrayData) -> ArrayRef {
+    let (array, schema) = arrow::ffi::to_ffi(data).expect("export");
+    // SAFETY: `array` and `schema` are arrow-rs's fresh export of `data`, unreleased and unaliased.
+    arrow_array::make_array(unsafe { arrow::ffi::from_ffi(array, &schema) }.expect("import"))
+}
+
+/// One record batch with its schema through arrow-cabi's own typed API: `FFI_ArrowArray::from_batch`
+/// and `FFI_ArrowSchema::try_from(&Schema)`, then `Schema::try_from(&ffi)` and `import_batch` at the
+/// default validation.
+pub fn batch_roundtrip_ours(batch: &RecordBatch) -> RecordBatch {
+    let array = arrow_cabi::ffi::FFI_ArrowArray::from_batch(batch.clone());
+    let schema = arrow_cabi::ffi::FFI_ArrowSchema::try_from(batch.schema().as_ref()).expect("export schema");
+    let schema = Arc::new(Schema::try_from(&schema).expect("import schema"));
+    arrow_cabi::array::import_batch(array, &schema, arrow_cabi::Validation::Default).expect("import")
+}
+
+/// The same through arrow-rs, which has no batch API: the batch as a `StructArray`, `to_ffi`,
+/// `from_ffi`, the `StructArray` (what `make_array` builds for a struct type, without its `Arc` and the
+/// clone a downcast would need), `RecordBatch::from`.
+pub fn batch_roundtrip_arrow_rs(batch: &RecordBatch) -> RecordBatch {
+    let (array, schema) = arrow::ffi::to_ffi(&batch_data(batch)).expect("export");
+    // SAFETY: `array` and `schema` are arrow-rs's fresh export of the batch, unreleased and unaliased.
+    let data = unsafe { arrow::ffi::from_ffi(array, &schema) }.expect("import");
+    RecordBatch::from(StructArray::from(data))
+}
+
+/// Checks each path of (f) through both libraries on `batch`: the schema comes back equal, and every
+/// buffer of the imported array or batch is the original's (zero bytes copied). Returns a line saying
+/// how many buffers were compared.
+pub fn assert_paths_zero_copy(batch: &RecordBatch) -> String {
+    let schema = batch.schema();
+    assert_eq!(schema_roundtrip_ours(&schema), *schema, "arrow-cabi: schema round trip");
+    assert_eq!(schema_roundtrip_arrow_rs(&schema), *schema, "arrow-rs: schema round trip");
+    let data = batch_data(batch);
+    let array_ours = assert_zero_copy_array("arrow-cabi: array", &data, &array_roundtrip_ours(&data).to_data());
+    let array_theirs = assert_zero_copy_array("arrow-rs: array", &data, &array_roundtrip_arrow_rs(&data).to_data());
+    let batch_ours = assert_zero_copy_batch("arrow-cabi: batch", batch, &batch_roundtrip_ours(batch));
+    let batch_theirs = assert_zero_copy_batch("arrow-rs: batch", batch, &batch_roundtrip_arrow_rs(batch));
+    format!(
+        "schemas equal; imported buffers at their original addresses: array {array_ours} (arrow-cabi), \
+         {array_theirs} (arrow-rs); batch {batch_ours} (arrow-cabi), {batch_theirs} (arrow-rs)"
+    )
 }
