@@ -314,14 +314,12 @@ pub fn array_roundtrip_arrow_rs(data: &ArrayData) -> ArrayRef {
     arrow_array::make_array(unsafe { arrow::ffi::from_ffi(array, &schema) }.expect("import"))
 }
 
-/// One record batch with its schema through arrow-cabi's own typed API: `FFI_ArrowArray::from_batch`
-/// and `FFI_ArrowSchema::try_from(&Schema)`, then `Schema::try_from(&ffi)` and `import_batch` at the
-/// default validation.
+/// One record batch with its schema through arrow-cabi's own typed API: `export_batch`, then
+/// `import_batch_from` (the schema's import and plan, then the batch) at the default validation.
 pub fn batch_roundtrip_ours(batch: &RecordBatch) -> RecordBatch {
-    let array = arrow_cabi::ffi::FFI_ArrowArray::from_batch(batch.clone());
-    let schema = arrow_cabi::ffi::FFI_ArrowSchema::try_from(batch.schema().as_ref()).expect("export schema");
-    let schema = Arc::new(Schema::try_from(&schema).expect("import schema"));
-    arrow_cabi::array::import_batch(array, &schema, arrow_cabi::Validation::Default).expect("import")
+    let (array, schema) = arrow_cabi::export_batch(batch).expect("export");
+    arrow_cabi::import_batch_from(array, &schema, arrow_cabi::Validation::Default, arrow_cabi::Nullability::Enforce)
+        .expect("import")
 }
 
 /// The same through arrow-rs, which has no batch API: the batch as a `StructArray`, `to_ffi`,
