@@ -21,6 +21,8 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 python="$root/.venv/bin/python"
 [ -x "$python" ] || python=python3
 mkdir -p benchmarks
+# The report's charts need matplotlib, which the tests do not.
+"$python" -c "import matplotlib" 2>/dev/null || "$python" -m pip install --quiet --disable-pip-version-check matplotlib
 
 echo "== build" >&2
 cargo build --profile bench -p arrow-cabi --bench crossing --example crossing_instructions
