@@ -37,8 +37,14 @@
 //!
 //! Modules: [`ffi`] and [`ffi_stream`] hold the arrow-rs-compatible names; [`schema`], [`array`](mod@array) and
 //! [`stream`] the owned structs and the functions beyond arrow-rs's ([`import_array`] with a
-//! [`Validation`] level, [`export_array`] with a `Field`, [`ffi_stream::export_batches`] and
-//! [`ffi_stream::export_arrays`] from any iterator); [`format`](mod@format) and [`metadata`] the two codecs.
+//! [`Validation`] level, [`export_array`] with a `Field`, [`export_batch`] and [`import_batch_from`] for a
+//! record batch with its schema, [`ffi_stream::export_batches`] and [`ffi_stream::export_arrays`] from any
+//! iterator); [`format`](mod@format) and [`metadata`] the two codecs.
+//!
+//! Import follows a plan compiled once per data type ([`ImportPlan`]): a stream reader compiles its
+//! schema's once for all its batches, and a caller crossing many arrays of one type can keep one
+//! ([`array::import_array_with`], [`array::import_batch_with`]). [`Nullability::Relax`] imports batches
+//! whose non-nullable columns hold nulls (as pyarrow builds them) with those columns marked nullable.
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod array;
