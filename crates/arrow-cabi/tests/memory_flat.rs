@@ -15,7 +15,7 @@
 //! would blur the figures. The tests also take one lock, so that only one of them measures at a time.
 //!
 //! Both producers are checked, arrow-cabi's exporter and arrow-rs's (the peer), read by our
-//! `ArrowArrayStreamReader`. And the measure is checked against itself: a consumer that keeps every
+//! `RecordBatchStreamReader`. And the measure is checked against itself: a consumer that keeps every
 //! batch must make the same check fail, by far.
 
 // Miri would take hours over 10,000 batches, and its own allocator bookkeeping is not what is measured.
@@ -31,7 +31,7 @@ use arrow_array::{
     RecordBatchIterator, StringArray, StructArray,
 };
 use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer};
-use arrow_cabi::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
+use arrow_cabi::ffi_stream::{RecordBatchStreamReader, FFI_ArrowArrayStream};
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef};
 
 /// The length of the stream the issue asks for.
@@ -371,7 +371,7 @@ fn measure(producer: Producer, consumer: Consumer, batches: usize) -> Figures {
     measurement.reset_peak();
 
     let stream = export_stream(producer, batches);
-    let mut reader = ArrowArrayStreamReader::try_new(stream).unwrap_or_else(|error| {
+    let mut reader = RecordBatchStreamReader::try_new(stream).unwrap_or_else(|error| {
         panic!("{producer:?} producer: importing the stream failed: {error}")
     });
     let mut kept = Vec::new();
