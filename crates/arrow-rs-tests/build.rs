@@ -282,9 +282,7 @@ fn rewrite_paths(text: &str, crate_name: &str, target: Target) -> String {
     }
     if target == Target::ArrowCabi {
         text = split_ffi_members(&text);
-        for from in ["arrow_array::ffi_stream"] {
-            text = text.replace(from, "arrow_cabi::ffi_stream");
-        }
+        text = text.replace("arrow_array::ffi_stream", "arrow_cabi::ffi_stream");
         for from in ["arrow_schema::ffi", "arrow_data::ffi", "arrow_array::ffi"] {
             // `arrow_array::ffi_stream` was rewritten above, so what is left is the `ffi` module.
             text = text.replace(&format!("{from}::"), "arrow_cabi::ffi::").replace(&format!("{from};"), "arrow_cabi::ffi;");
