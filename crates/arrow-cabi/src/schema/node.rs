@@ -31,13 +31,16 @@ bitflags::bitflags! {
 }
 
 /// Everything a node built here points at: its private data. The fields are read through the
-/// schema's raw pointers, never by name; the node holds them so that dropping it frees them.
+/// schema's raw pointers, which [`Node::install`] takes only once the node is in its final place (on
+/// the heap), so that no move of an owned buffer invalidates them.
 #[allow(dead_code)]
 struct Node {
-    /// The format and name strings this node set (a re-headed node keeps the moved schema's others).
-    strings: Vec<CString>,
-    /// The encoded metadata this node set.
-    metadata: Option<Vec<u8>>,
+    /// The format `try_new` set.
+    format: Option<CString>,
+    /// The name `with_name` set.
+    name: Option<CString>,
+    /// The metadata `with_metadata` set: `Some(None)` for none (NULL).
+    metadata: Option<Option<Vec<u8>>>,
     /// The `children` array: pointers into `children`.
     child_pointers: Box<[*mut ArrowSchema]>,
     /// The children passed to `try_new`, released with the node.
@@ -49,12 +52,46 @@ struct Node {
 }
 
 impl Node {
-    /// Puts the node behind `raw.private_data` and installs its release. One allocation.
+    /// A node that sets nothing yet.
+    fn blank() -> Node {
+        Node {
+            format: None,
+            name: None,
+            metadata: None,
+            child_pointers: Box::new([]),
+            children: Box::new([]),
+            dictionary: None,
+            moved: FFI_ArrowSchema::empty(),
+        }
+    }
+
+    /// Moves the node to the heap, points `raw`'s fields at what it set, and installs its release.
+    /// A `try_new` node (nothing moved) supplies the children and dictionary too; a re-headed one
+    /// keeps the moved schema's. Costs one allocation, and one for the children array.
     fn install(self, mut raw: ArrowSchema) -> FFI_ArrowSchema {
+        let node = Box::into_raw(Box::new(self));
+        // SAFETY: `node` was just allocated and nothing else refers to it yet.
+        let this = unsafe { &mut *node };
+        if let Some(format) = &this.format {
+            raw.format = format.as_ptr();
+        }
+        if let Some(name) = &this.name {
+            raw.name = name.as_ptr();
+        }
+        if let Some(metadata) = &this.metadata {
+            raw.metadata = metadata.as_ref().map_or(ptr::null(), |bytes| bytes.as_ptr().cast());
+        }
+        if this.moved.is_released() {
+            this.child_pointers = this.children.iter_mut().map(FFI_ArrowSchema::as_mut_ptr).collect();
+            // A boxed slice never holds more than `isize::MAX` elements, so the length fits.
+            raw.n_children = this.children.len() as i64;
+            raw.children = this.child_pointers.as_mut_ptr();
+            raw.dictionary = this.dictionary.as_mut().map_or(ptr::null_mut(), |dictionary| dictionary.as_mut_ptr());
+        }
         raw.release = Some(release_node);
-        raw.private_data = Box::into_raw(Box::new(self)).cast::<c_void>();
-        // SAFETY: every pointer in `raw` points into the node (heap blocks that do not move when the
-        // node does) or into the moved schema it owns, and `release_node` frees exactly the node.
+        raw.private_data = node.cast::<c_void>();
+        // SAFETY: every pointer in `raw` points into the node (heap blocks that stay put until the
+        // node is dropped) or into the moved schema it owns, and `release_node` frees exactly the node.
         unsafe { FFI_ArrowSchema::from_sys(raw) }
     }
 }
@@ -104,23 +141,13 @@ impl FFI_ArrowSchema {
         if dictionary.as_ref().is_some_and(FFI_ArrowSchema::is_released) {
             return Err(released("dictionary".to_owned()));
         }
-        let mut children: Box<[FFI_ArrowSchema]> = children.into();
-        let mut child_pointers: Box<[*mut ArrowSchema]> = children.iter_mut().map(Self::as_mut_ptr).collect();
-        let mut dictionary = dictionary.map(Box::new);
-        let raw = ArrowSchema {
-            format: format.as_ptr(),
-            name: ptr::null(),
-            metadata: ptr::null(),
-            flags: 0,
-            // A `Vec` never holds more than `isize::MAX` elements, so the length fits.
-            n_children: children.len() as i64,
-            children: child_pointers.as_mut_ptr(),
-            dictionary: dictionary.as_mut().map_or(ptr::null_mut(), |dictionary| dictionary.as_mut_ptr()),
-            release: None,
-            private_data: ptr::null_mut(),
+        let node = Node {
+            format: Some(format),
+            children: children.into(),
+            dictionary: dictionary.map(Box::new),
+            ..Node::blank()
         };
-        let node = Node { strings: vec![format], metadata: None, child_pointers, children, dictionary, moved: Self::empty() };
-        Ok(node.install(raw))
+        Ok(node.install(ArrowSchema::EMPTY))
     }
 
     /// Sets the name (arrow-rs's builder step). Costs one allocation for the new node and a copy of
@@ -129,10 +156,7 @@ impl FFI_ArrowSchema {
     /// Fails if `name` holds a NUL byte or the schema is released.
     pub fn with_name(self, name: &str) -> Result<Self, ArrowError> {
         let name = c_string(name, "name")?;
-        self.rehead(|raw, node| {
-            raw.name = name.as_ptr();
-            node.strings.push(name);
-        })
+        self.rehead(Node { name: Some(name), ..Node::blank() })
     }
 
     /// Sets the flags (arrow-rs's builder step). Free: the flags are a plain field of the struct.
@@ -158,19 +182,16 @@ impl FFI_ArrowSchema {
         let pairs: Vec<(S, S)> = metadata.into_iter().collect();
         let encoded = metadata::encode(pairs.iter().map(|(key, value)| (key.as_ref(), value.as_ref())))
             .map_err(|error| ArrowError::CDataInterface(format!("schema.metadata: {error}")))?;
-        self.rehead(|raw, node| {
-            raw.metadata = encoded.as_ref().map_or(ptr::null(), |bytes| bytes.as_ptr().cast());
-            node.metadata = encoded;
-        })
+        self.rehead(Node { metadata: Some(encoded), ..Node::blank() })
     }
 
-    /// Moves this schema into a new node whose fields are this schema's, changed by `edit`.
-    fn rehead(self, edit: impl FnOnce(&mut ArrowSchema, &mut Node)) -> Result<Self, ArrowError> {
+    /// Moves this schema into `node`, whose fields it set replace this schema's; the others stay.
+    fn rehead(self, mut node: Node) -> Result<Self, ArrowError> {
         if self.is_released() {
             return Err(ArrowError::CDataInterface("schema is released".to_owned()));
         }
         let old = self.as_sys();
-        let mut raw = ArrowSchema {
+        let raw = ArrowSchema {
             format: old.format,
             name: old.name,
             metadata: old.metadata,
@@ -181,15 +202,7 @@ impl FFI_ArrowSchema {
             release: None,
             private_data: ptr::null_mut(),
         };
-        let mut node = Node {
-            strings: Vec::new(),
-            metadata: None,
-            child_pointers: Box::new([]),
-            children: Box::new([]),
-            dictionary: None,
-            moved: self,
-        };
-        edit(&mut raw, &mut node);
+        node.moved = self;
         Ok(node.install(raw))
     }
 }
