@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use arrow_array::{Array, RecordBatch};
 use arrow_buffer::{Buffer, NullBuffer};
-use arrow_cabi::ffi_stream::{export_batches, ArrowArrayStreamReader};
+use arrow_cabi::ffi_stream::{export_batches, RecordBatchStreamReader};
 use arrow_data::ArrayData;
 use arrow_schema::{DataType, Field, SchemaRef};
 
@@ -82,7 +82,7 @@ fn cross(schema: SchemaRef, originals: &[RecordBatch]) -> Result<(SchemaRef, Vec
     let batches = originals.to_vec();
     let start = Instant::now();
     let stream = export_batches(schema, batches.into_iter().map(Ok));
-    let reader = ArrowArrayStreamReader::try_new(stream).context("importing the stream's schema")?;
+    let reader = RecordBatchStreamReader::try_new(stream).context("importing the stream's schema")?;
     let imported_schema = arrow_array::RecordBatchReader::schema(&reader);
     let imported = reader
         .enumerate()

@@ -50,7 +50,7 @@ fn flags(schema: &FFI_ArrowSchema) -> String {
     words.extend(schema.nullable().then_some("nullable".to_owned()));
     words.extend(schema.dictionary_ordered().then_some("dictionary ordered".to_owned()));
     words.extend(schema.map_keys_sorted().then_some("map keys sorted".to_owned()));
-    let unknown = schema.flags() & !0b111;
+    let unknown = schema.as_sys().flags & !0b111;
     words.extend((unknown != 0).then(|| format!("unknown flags {unknown:#x}")));
     if words.is_empty() {
         String::new()
@@ -102,7 +102,7 @@ schema: +s
       keys: u
       values: l (nullable)
   color: s (dictionary ordered)
-    dictionary: U (nullable)
+    dictionary: U
   at: tsu:UTC (nullable)
 ";
         assert_eq!(render(&schema).unwrap(), expected);

@@ -38,7 +38,7 @@ use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchIterator, RecordBatchReader};
 use arrow_cabi::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
-use arrow_cabi::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
+use arrow_cabi::ffi_stream::{RecordBatchStreamReader, FFI_ArrowArrayStream};
 use arrow_cabi::Nullability;
 use arrow_schema::{Field, FieldRef, Schema, SchemaRef};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -229,7 +229,7 @@ impl PyRecordBatch {
 /// A stream of record batches from any object with `__arrow_c_stream__` (or an `arrow_array_stream`
 /// capsule). Reading it calls the producer's `get_next`; each batch is checked at the chosen level.
 #[derive(Debug)]
-pub struct PyRecordBatchReader(pub ArrowArrayStreamReader);
+pub struct PyRecordBatchReader(pub RecordBatchStreamReader);
 
 /// The name the issue uses for [`PyRecordBatchReader`].
 pub type PyStream = PyRecordBatchReader;
@@ -246,7 +246,7 @@ impl PyRecordBatchReader {
     pub fn extract_with_nullability(object: &Bound<'_, PyAny>, validation: Validation, nullability: Nullability) -> PyResult<Self> {
         let capsule = call_protocol(object, "__arrow_c_stream__")?;
         let stream = take_from_capsule::<FFI_ArrowArrayStream>(&capsule)?;
-        let reader = ArrowArrayStreamReader::with_options(stream, validation, nullability).map_err(to_py_err)?;
+        let reader = RecordBatchStreamReader::with_options(stream, validation, nullability).map_err(to_py_err)?;
         Ok(PyRecordBatchReader(reader))
     }
 
@@ -256,7 +256,7 @@ impl PyRecordBatchReader {
     }
 
     /// The reader, an iterator of `Result<RecordBatch, ArrowError>`.
-    pub fn into_reader(self) -> ArrowArrayStreamReader {
+    pub fn into_reader(self) -> RecordBatchStreamReader {
         self.0
     }
 }

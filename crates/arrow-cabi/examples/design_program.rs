@@ -3,6 +3,10 @@
 //!
 //! Run: `cargo run -p arrow-cabi --example design_program -- path/to/file.arrow_file`
 
+// DESIGN.md's program keeps the pre-60.1 name; arrow-rs 60.1 deprecates it as `RecordBatchStreamReader`'s
+// alias, and so does arrow-cabi: this proves the alias still compiles.
+#![allow(deprecated)]
+
 use std::fs::File;
 
 use arrow_array::RecordBatchReader;

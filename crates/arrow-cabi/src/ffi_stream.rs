@@ -1,6 +1,9 @@
-//! The names of arrow-rs's `arrow::ffi_stream` module, so that switching is a change of `use` lines.
+//! The names of arrow-rs 60.1's `arrow::ffi_stream` module (`arrow_array::ffi_stream`), so that
+//! switching is a change of `use` lines; beside them, arrow-cabi's stream exports from any iterator.
 
+#[allow(deprecated)]
+pub use crate::stream::ArrowArrayStreamReader;
 pub use crate::stream::{
-    export_arrays, export_batches, export_reader_into_raw, ArrayStreamReader, ArrowArrayStreamReader,
-    FFI_ArrowArrayStream,
+    export_arrays, export_batches, export_reader_into_raw, ArrayStreamReader, FFI_ArrowArrayStream,
+    RecordBatchStreamReader,
 };

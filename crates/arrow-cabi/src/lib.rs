@@ -11,7 +11,7 @@
 //! ```
 //! use std::sync::Arc;
 //! use arrow_array::{ArrayRef, Int32Array, RecordBatch, RecordBatchReader, StringArray};
-//! use arrow_cabi::ffi_stream::{export_batches, ArrowArrayStreamReader, FFI_ArrowArrayStream};
+//! use arrow_cabi::ffi_stream::{export_batches, RecordBatchStreamReader, FFI_ArrowArrayStream};
 //!
 //! let batch = RecordBatch::try_from_iter([
 //!     ("id", Arc::new(Int32Array::from(vec![1, 2, 3])) as ArrayRef),
@@ -24,7 +24,7 @@
 //!
 //! // A consumer takes it over (here through the raw pointer, as it would arrive from C).
 //! // SAFETY: `stream` holds the valid stream just exported.
-//! let reader = unsafe { ArrowArrayStreamReader::from_raw(&mut stream)? };
+//! let reader = unsafe { RecordBatchStreamReader::from_raw(&mut stream)? };
 //! assert_eq!(reader.schema(), schema);
 //! let batches = reader.collect::<Result<Vec<_>, _>>()?;
 //! assert_eq!(batches, vec![batch.clone()]);
@@ -55,6 +55,7 @@ pub mod ffi_stream;
 pub mod format;
 mod layout;
 pub mod metadata;
+mod owned;
 pub mod schema;
 pub mod stream;
 

@@ -1,7 +1,7 @@
 //! A C producer and consumer: the ADBC SQLite driver (shipped in the `adbc-driver-sqlite` wheel),
 //! loaded with `libloading` and driven through the ADBC C API, no Python at run time.
 //!
-//! 1. A query's result, the driver's C `ArrowArrayStream`, read with `ArrowArrayStreamReader`.
+//! 1. A query's result, the driver's C `ArrowArrayStream`, read with `RecordBatchStreamReader`.
 //! 2. A stream exported by arrow-cabi (`export_batches`) bound with `AdbcStatementBindStream` and
 //!    ingested into a table, then read back with a `SELECT`.
 //!
@@ -21,7 +21,7 @@ use arrow_array::types::{Float64Type, Int64Type};
 use arrow_array::{
     Array, ArrayRef, Float64Array, Int64Array, RecordBatch, RecordBatchReader, StringArray,
 };
-use arrow_cabi::ffi_stream::{export_batches, ArrowArrayStreamReader, FFI_ArrowArrayStream};
+use arrow_cabi::ffi_stream::{export_batches, RecordBatchStreamReader, FFI_ArrowArrayStream};
 use arrow_cabi::Validation;
 use arrow_cabi_sys::ArrowArrayStream;
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
@@ -392,7 +392,7 @@ fn a_query_result_from_the_c_driver_reads_as_batches() {
     let (statement, stream) = session.query(QUERY);
 
     // Full validation: every offset and UTF-8 byte the driver produced is checked.
-    let reader = ArrowArrayStreamReader::with_validation(stream, Validation::Full)
+    let reader = RecordBatchStreamReader::with_validation(stream, Validation::Full)
         .expect("driver stream schema");
     let schema = reader.schema();
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
@@ -555,7 +555,7 @@ fn a_stream_exported_by_arrow_cabi_is_ingested_by_the_c_driver() {
 
     // Read it back.
     let (statement, stream) = session.query("SELECT id, name, score FROM ingested ORDER BY id");
-    let reader = ArrowArrayStreamReader::try_new(stream).unwrap();
+    let reader = RecordBatchStreamReader::try_new(stream).unwrap();
     let types: Vec<DataType> = reader
         .schema()
         .fields()

@@ -139,7 +139,7 @@ fn assert_points_at(array: &FFI_ArrowArray, data: &ArrayData, path: &str) {
         assert!(array.dictionary().is_none(), "{path}.dictionary");
         assert_eq!(array.num_children(), data.child_data().len(), "{path}.n_children");
         for (index, child) in data.child_data().iter().enumerate() {
-            let exported = array.child(index).unwrap_or_else(|| panic!("{path}.children[{index}] is NULL"));
+            let exported = array.child_opt(index).unwrap_or_else(|| panic!("{path}.children[{index}] is NULL"));
             assert_points_at(exported, child, &format!("{path}.children[{index}]"));
         }
     }

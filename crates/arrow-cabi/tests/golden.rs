@@ -2,7 +2,7 @@
 //! C Stream Interface.
 //!
 //! For every `.arrow_file`: read it with arrow-ipc, export the reader with `export_reader_into_raw`,
-//! import it with `ArrowArrayStreamReader` and compare the batches with (a) the batches read directly
+//! import it with `RecordBatchStreamReader` and compare the batches with (a) the batches read directly
 //! and (b) the file's `.json.gz` description, read with `arrow-integration-test`. The directly-read
 //! batches are also sent through `export_batches` to check that the imported buffers are the
 //! producer's memory (zero-copy), and the stream is crossed with arrow-rs's `ffi_stream` both ways.
@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use arrow_array::{RecordBatch, RecordBatchReader};
 use arrow_cabi::ffi_stream::{
-    export_batches, export_reader_into_raw, ArrowArrayStreamReader, FFI_ArrowArrayStream,
+    export_batches, export_reader_into_raw, RecordBatchStreamReader, FFI_ArrowArrayStream,
 };
 use arrow_data::ArrayData;
 use arrow_integration_test::{
@@ -247,13 +247,13 @@ fn zero_copy(
 fn check_file(path: &Path) -> Result<ZeroCopy, String> {
     let (schema, direct) = read_direct(path)?;
 
-    // Through our stream: export_reader_into_raw, then ArrowArrayStreamReader.
+    // Through our stream: export_reader_into_raw, then RecordBatchStreamReader.
     let reader = Box::new(open(path)?);
     let mut stream = FFI_ArrowArrayStream::empty();
     // SAFETY: `stream` is a valid, writable struct.
     unsafe { export_reader_into_raw(reader, &mut stream) };
     // SAFETY: `stream` was just filled by our exporter.
-    let imported = unsafe { ArrowArrayStreamReader::from_raw(&mut stream) }
+    let imported = unsafe { RecordBatchStreamReader::from_raw(&mut stream) }
         .map_err(|e| format!("import: {e}"))?;
     if !stream.is_released() {
         return Err("from_raw left the source stream unreleased".into());
@@ -280,7 +280,7 @@ fn check_file(path: &Path) -> Result<ZeroCopy, String> {
 
     // Zero-copy: the directly-read batches through export_batches; imported buffers are theirs.
     let stream = export_batches(schema.clone(), direct.clone().into_iter().map(Ok));
-    let again = ArrowArrayStreamReader::try_new(stream)
+    let again = RecordBatchStreamReader::try_new(stream)
         .map_err(|e| format!("export_batches import: {e}"))?
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("export_batches batches: {e}"))?;
@@ -321,7 +321,7 @@ fn check_file(path: &Path) -> Result<ZeroCopy, String> {
     let mut stream = arrow::ffi_stream::FFI_ArrowArrayStream::new(Box::new(open(path)?));
     // SAFETY: the structs are layout-identical; ours moves the stream out, leaving theirs released.
     let reader = unsafe {
-        ArrowArrayStreamReader::from_raw(
+        RecordBatchStreamReader::from_raw(
             (&mut stream as *mut arrow::ffi_stream::FFI_ArrowArrayStream).cast(),
         )
     }

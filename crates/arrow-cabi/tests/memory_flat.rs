@@ -18,7 +18,7 @@
 //! would blur the figures. The tests also take one lock, so that only one of them measures at a time.
 //!
 //! Both stream producers are checked, arrow-cabi's exporter and arrow-rs's (the peer), read by our
-//! `ArrowArrayStreamReader`. And the measure is checked against itself: on every path, a consumer that
+//! `RecordBatchStreamReader`. And the measure is checked against itself: on every path, a consumer that
 //! keeps every output must make the same check fail, by far.
 
 // Miri would take hours over 10,000 batches, and its own allocator bookkeeping is not what is measured.
@@ -35,7 +35,7 @@ use arrow_array::{
     RecordBatchIterator, StringArray, StructArray,
 };
 use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer};
-use arrow_cabi::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
+use arrow_cabi::ffi_stream::{RecordBatchStreamReader, FFI_ArrowArrayStream};
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef};
 
 /// The crossings the benchmarks time, shared with them so that both measure the same code.
@@ -414,7 +414,7 @@ fn measure_stream(producer: Producer, consumer: Consumer, batches: usize) -> Fig
     measurement.reset_peak();
 
     let stream = export_stream(producer, batches);
-    let mut reader = ArrowArrayStreamReader::try_new(stream).unwrap_or_else(|error| {
+    let mut reader = RecordBatchStreamReader::try_new(stream).unwrap_or_else(|error| {
         panic!("{producer:?} producer: importing the stream failed: {error}")
     });
     let mut kept = Vec::new();

@@ -412,12 +412,12 @@ fn export_is_zero_copy() {
     let data = source.to_data();
     let array = FFI_ArrowArray::new(&data);
     // The int column: validity and values are the source's own buffers.
-    let ints = array.child(0).unwrap();
+    let ints = array.child_opt(0).unwrap();
     assert_eq!(ints.buffer(0), data.child_data()[0].nulls().unwrap().buffer().as_ptr());
     assert_eq!(ints.buffer(1), data.child_data()[0].buffers()[0].as_ptr());
-    let strings = array.child(1).unwrap();
+    let strings = array.child_opt(1).unwrap();
     assert_eq!(strings.buffer(1), data.child_data()[1].buffers()[0].as_ptr());
     assert_eq!(strings.buffer(2), data.child_data()[1].buffers()[1].as_ptr());
-    let dictionary = array.child(3).unwrap().dictionary().unwrap();
+    let dictionary = array.child_opt(3).unwrap().dictionary().unwrap();
     assert_eq!(dictionary.buffer(2), data.child_data()[3].child_data()[0].buffers()[1].as_ptr());
 }

@@ -53,7 +53,7 @@ fn describe(schema: &FFI_ArrowSchema) -> Node {
     Node {
         format: schema.format().to_owned(),
         name: schema.name().map(str::to_owned),
-        flags: schema.flags(),
+        flags: schema.as_sys().flags,
         metadata,
         metadata_is_null: schema.as_sys().metadata.is_null(),
         children: schema.children().map(describe).collect(),
@@ -104,7 +104,7 @@ fn a_bare_data_type_exports_as_arrow_rs_exports_it() {
     for data_type in types() {
         let ours = FFI_ArrowSchema::try_from(&data_type).unwrap();
         assert_eq!(describe(&ours), describe(&theirs(&data_type)), "{data_type}");
-        assert_eq!((ours.name(), ours.flags() & !arrow_cabi_sys::ARROW_FLAG_MAP_KEYS_SORTED), (None, 0), "{data_type}");
+        assert_eq!((ours.name(), ours.as_sys().flags & !arrow_cabi_sys::ARROW_FLAG_MAP_KEYS_SORTED), (None, 0), "{data_type}");
     }
 }
 
@@ -252,7 +252,7 @@ fn moved_out_children_are_released_in_every_order() {
             // Whatever is left still reads as it did.
             if let Some(list) = &held[1] {
                 assert_eq!(list.format(), "+l");
-                assert!(list.child(0).unwrap().is_released());
+                assert!(list.child_opt(0).unwrap().is_released());
             }
             if let Some(item_schema) = &held[2] {
                 still_valid(item_schema, item);

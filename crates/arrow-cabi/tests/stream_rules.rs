@@ -3,7 +3,7 @@
 //!
 //! Producer side: our exported streams are driven through their raw callbacks (`as_sys()` and
 //! `as_mut_ptr()`), as a C consumer would. Consumer side: hand-made producers in this file (a
-//! configurable fake and a release-counting wrapper) feed `ArrowArrayStreamReader` and
+//! configurable fake and a release-counting wrapper) feed `RecordBatchStreamReader` and
 //! `ArrayStreamReader` what a foreign producer might.
 
 use std::collections::{HashMap, VecDeque};
@@ -20,7 +20,7 @@ use arrow_array::{
 use arrow_cabi::array::import_array_data;
 use arrow_cabi::ffi::{FFI_ArrowArray, FFI_ArrowSchema, Validation};
 use arrow_cabi::ffi_stream::{
-    export_arrays, export_batches, ArrayStreamReader, ArrowArrayStreamReader, FFI_ArrowArrayStream,
+    export_arrays, export_batches, ArrayStreamReader, RecordBatchStreamReader, FFI_ArrowArrayStream,
 };
 use arrow_cabi_sys::{ArrowArray, ArrowArrayStream, ArrowSchema};
 use arrow_data::ArrayData;
@@ -271,7 +271,7 @@ fn end_of_stream_is_signalled_again_and_again() {
 
     // The same through the reader.
     let mut reader =
-        ArrowArrayStreamReader::try_new(export_batches(schema(), Restarting { calls: 0 })).unwrap();
+        RecordBatchStreamReader::try_new(export_batches(schema(), Restarting { calls: 0 })).unwrap();
     assert_eq!(reader.next().unwrap().unwrap(), batch(1));
     assert_eq!(reader.next().unwrap().unwrap(), batch(2));
     for _ in 0..5 {
@@ -331,7 +331,7 @@ fn a_batch_of_another_schema_is_an_error_not_a_batch() {
     )
     .unwrap();
     let mut reader =
-        ArrowArrayStreamReader::try_new(export_batches(schema(), vec![Ok(wrong), Ok(batch(1))]))
+        RecordBatchStreamReader::try_new(export_batches(schema(), vec![Ok(wrong), Ok(batch(1))]))
             .unwrap();
     let error = reader.next().unwrap().unwrap_err();
     assert!(error.to_string().contains("does not match"), "{error}");
@@ -435,7 +435,7 @@ fn a_panicking_reader_becomes_an_error_and_the_stream_keeps_answering() {
 
     // Through our reader: an Err naming the panic, then the batch.
     let mut reader =
-        ArrowArrayStreamReader::try_new(FFI_ArrowArrayStream::new(Box::new(PanicsOnce {
+        RecordBatchStreamReader::try_new(FFI_ArrowArrayStream::new(Box::new(PanicsOnce {
             calls: 0,
         })))
         .unwrap();
@@ -489,7 +489,7 @@ fn release_completes_when_the_readers_drop_panics() {
 
     // The same through our reader's Drop.
     let dropped = Arc::new(AtomicBool::new(false));
-    let reader = ArrowArrayStreamReader::try_new(FFI_ArrowArrayStream::new(Box::new(DropPanics {
+    let reader = RecordBatchStreamReader::try_new(FFI_ArrowArrayStream::new(Box::new(DropPanics {
         dropped: dropped.clone(),
     })))
     .unwrap();
@@ -705,7 +705,7 @@ fn struct_data(columns: Vec<(&str, ArrayRef)>) -> ArrayData {
 
 #[test]
 fn a_producer_error_carries_the_producers_message() {
-    let mut reader = ArrowArrayStreamReader::try_new(export_batches(
+    let mut reader = RecordBatchStreamReader::try_new(export_batches(
         schema(),
         vec![Ok(batch(0)), Err(io_error("disk on fire"))],
     ))
@@ -722,7 +722,7 @@ fn a_producer_error_carries_the_producers_message() {
     // From a foreign producer: the fake's message and code.
     let fake = Fake::of_schema(&schema()).item(Item::Fail(libc::ENOMEM));
     let (stream, releases) = fake.stream(true, true, true);
-    let mut reader = ArrowArrayStreamReader::try_new(stream).unwrap();
+    let mut reader = RecordBatchStreamReader::try_new(stream).unwrap();
     let error = reader.next().unwrap().unwrap_err();
     assert!(matches!(error, ArrowError::MemoryError(_)), "{error:?}");
     assert!(
@@ -740,7 +740,7 @@ fn a_producer_error_carries_the_producers_message() {
     let mut theirs = arrow::ffi_stream::FFI_ArrowArrayStream::new(Box::new(reader));
     // SAFETY: layout-identical structs; ours moves the stream out.
     let mut reader = unsafe {
-        ArrowArrayStreamReader::from_raw(
+        RecordBatchStreamReader::from_raw(
             (&mut theirs as *mut arrow::ffi_stream::FFI_ArrowArrayStream).cast(),
         )
     }
@@ -753,7 +753,7 @@ fn a_producer_error_carries_the_producers_message() {
     fake.schema_code = libc::EIO;
     fake.message = Message::Text(CString::new("no schema today").unwrap());
     let (stream, releases) = fake.stream(true, true, true);
-    let error = ArrowArrayStreamReader::try_new(stream).unwrap_err();
+    let error = RecordBatchStreamReader::try_new(stream).unwrap_err();
     assert!(error.to_string().contains("no schema today"), "{error}");
     assert_eq!(releases.load(Ordering::SeqCst), 1);
 }
@@ -767,7 +767,7 @@ fn a_producer_without_a_message_gives_a_clear_one() {
         let mut fake = Fake::of_schema(&schema()).item(Item::Fail(libc::EINVAL));
         fake.message = Message::Null;
         let (stream, releases) = fake.stream(true, true, has_callback);
-        let mut reader = ArrowArrayStreamReader::try_new(stream).unwrap();
+        let mut reader = RecordBatchStreamReader::try_new(stream).unwrap();
         let error = reader.next().unwrap().unwrap_err();
         let text = error.to_string();
         assert!(
@@ -782,7 +782,7 @@ fn a_producer_without_a_message_gives_a_clear_one() {
         fake.schema_code = libc::EIO;
         fake.message = Message::Null;
         let (stream, _) = fake.stream(true, true, has_callback);
-        let text = ArrowArrayStreamReader::try_new(stream)
+        let text = RecordBatchStreamReader::try_new(stream)
             .unwrap_err()
             .to_string();
         assert!(
@@ -797,7 +797,7 @@ fn malformed_producers_are_errors_not_panics() {
     // NULL callbacks: refused, and the stream is still released once.
     for (get_schema, get_next, name) in [(false, true, "get_schema"), (true, false, "get_next")] {
         let (stream, releases) = Fake::of_schema(&schema()).stream(get_schema, get_next, true);
-        let error = ArrowArrayStreamReader::try_new(stream).unwrap_err();
+        let error = RecordBatchStreamReader::try_new(stream).unwrap_err();
         assert!(error.to_string().contains(name), "{error}");
         assert_eq!(releases.load(Ordering::SeqCst), 1, "{name}");
         let (stream, releases) = Fake::of_schema(&schema()).stream(get_schema, get_next, true);
@@ -806,24 +806,24 @@ fn malformed_producers_are_errors_not_panics() {
     }
 
     // A released stream.
-    let error = ArrowArrayStreamReader::try_new(FFI_ArrowArrayStream::empty()).unwrap_err();
+    let error = RecordBatchStreamReader::try_new(FFI_ArrowArrayStream::empty()).unwrap_err();
     assert!(error.to_string().contains("released"), "{error}");
     assert!(ArrayStreamReader::try_new(FFI_ArrowArrayStream::empty()).is_err());
     let mut empty = FFI_ArrowArrayStream::empty();
     // SAFETY: a released stream.
-    assert!(unsafe { ArrowArrayStreamReader::from_raw(&mut empty) }.is_err());
+    assert!(unsafe { RecordBatchStreamReader::from_raw(&mut empty) }.is_err());
 
     // get_schema returns 0 but fills nothing.
     let mut fake = Fake::of_schema(&schema());
     fake.leave_schema_released = true;
     let (stream, releases) = fake.stream(true, true, true);
-    assert!(ArrowArrayStreamReader::try_new(stream).is_err());
+    assert!(RecordBatchStreamReader::try_new(stream).is_err());
     assert_eq!(releases.load(Ordering::SeqCst), 1);
 
-    // A schema that is not a struct: fine for ArrayStreamReader, an error for ArrowArrayStreamReader.
+    // A schema that is not a struct: fine for ArrayStreamReader, an error for RecordBatchStreamReader.
     let (stream, releases) =
         Fake::new(Field::new("x", DataType::Int32, true)).stream(true, true, true);
-    let error = ArrowArrayStreamReader::try_new(stream).unwrap_err();
+    let error = RecordBatchStreamReader::try_new(stream).unwrap_err();
     assert!(!error.to_string().is_empty());
     assert_eq!(releases.load(Ordering::SeqCst), 1);
     let fake = Fake::new(Field::new("x", DataType::Int32, true))
@@ -860,7 +860,7 @@ fn a_batch_that_does_not_match_the_schema_is_an_error() {
             .item(Item::Data(data))
             .item(Item::Data(struct_data(vec![("a", ints.clone())])));
         let (stream, releases) = fake.stream(true, true, true);
-        let mut reader = ArrowArrayStreamReader::try_new(stream).unwrap();
+        let mut reader = RecordBatchStreamReader::try_new(stream).unwrap();
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.next()));
         let item = outcome.unwrap_or_else(|_| panic!("{what}: the reader panicked"));
         assert!(item.expect("an item").is_err(), "{what}: accepted");
@@ -882,7 +882,7 @@ fn dropping_the_reader_releases_the_stream_exactly_once() {
 
     // Drained to the end.
     let (stream, releases) = counted(export_batches(schema(), batches()));
-    let reader = ArrowArrayStreamReader::try_new(stream).unwrap();
+    let reader = RecordBatchStreamReader::try_new(stream).unwrap();
     let all = reader.collect::<Result<Vec<_>, _>>().unwrap();
     assert_eq!(all.len(), 4);
     assert_eq!(
@@ -893,7 +893,7 @@ fn dropping_the_reader_releases_the_stream_exactly_once() {
 
     // Dropped in the middle.
     let (stream, releases) = counted(export_batches(schema(), batches()));
-    let mut reader = ArrowArrayStreamReader::try_new(stream).unwrap();
+    let mut reader = RecordBatchStreamReader::try_new(stream).unwrap();
     let first = reader.next().unwrap().unwrap();
     let second = reader.next().unwrap().unwrap();
     assert_eq!(releases.load(Ordering::SeqCst), 0);
@@ -906,7 +906,7 @@ fn dropping_the_reader_releases_the_stream_exactly_once() {
     // Dropped before any batch; and from a raw pointer (the source is left released, not released again).
     let (mut stream, releases) = counted(export_batches(schema(), batches()));
     // SAFETY: a valid stream; from_raw moves it out.
-    let reader = unsafe { ArrowArrayStreamReader::from_raw(&mut stream) }.unwrap();
+    let reader = unsafe { RecordBatchStreamReader::from_raw(&mut stream) }.unwrap();
     assert!(stream.is_released());
     drop(stream);
     assert_eq!(releases.load(Ordering::SeqCst), 0);
@@ -929,7 +929,7 @@ fn dropping_the_reader_releases_the_stream_exactly_once() {
         schema(),
         vec![Err(io_error("x")), Ok(batch(1))],
     ));
-    let mut reader = ArrowArrayStreamReader::try_new(stream).unwrap();
+    let mut reader = RecordBatchStreamReader::try_new(stream).unwrap();
     assert!(reader.next().unwrap().is_err());
     drop(reader);
     assert_eq!(releases.load(Ordering::SeqCst), 1);
@@ -959,7 +959,7 @@ fn a_batch_without_columns_keeps_its_row_count() {
     assert_eq!(out.as_sys().n_children, 0);
 
     let reader =
-        ArrowArrayStreamReader::try_new(export_batches(empty.clone(), vec![Ok(seven), Ok(none)]))
+        RecordBatchStreamReader::try_new(export_batches(empty.clone(), vec![Ok(seven), Ok(none)]))
             .unwrap();
     let rows: Vec<usize> = reader.map(|b| b.unwrap().num_rows()).collect();
     assert_eq!(rows, vec![7, 0]);
@@ -972,7 +972,7 @@ fn a_batch_without_columns_keeps_its_row_count() {
     let (stream, _) = Fake::of_schema(&empty)
         .item(Item::Data(data))
         .stream(true, true, true);
-    let mut reader = ArrowArrayStreamReader::try_new(stream).unwrap();
+    let mut reader = RecordBatchStreamReader::try_new(stream).unwrap();
     assert_eq!(reader.next().unwrap().unwrap().num_rows(), 5);
 }
 
@@ -1039,10 +1039,10 @@ fn array_streams_carry_any_type_and_the_fields_metadata() {
     }
 }
 
-/// `ArrowArrayStreamReader` (and `ArrayStreamReader`) can move to another thread.
+/// `RecordBatchStreamReader` (and `ArrayStreamReader`) can move to another thread.
 const _: () = {
     const fn send<T: Send>() {}
-    send::<ArrowArrayStreamReader>();
+    send::<RecordBatchStreamReader>();
     send::<ArrayStreamReader>();
     send::<FFI_ArrowArrayStream>();
 };
@@ -1050,7 +1050,7 @@ const _: () = {
 #[test]
 fn a_reader_can_be_read_on_another_thread() {
     let reader =
-        ArrowArrayStreamReader::try_new(export_batches(schema(), vec![Ok(batch(3))])).unwrap();
+        RecordBatchStreamReader::try_new(export_batches(schema(), vec![Ok(batch(3))])).unwrap();
     let batches = std::thread::spawn(move || reader.collect::<Result<Vec<_>, _>>().unwrap())
         .join()
         .unwrap();

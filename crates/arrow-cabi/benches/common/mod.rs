@@ -118,7 +118,7 @@ pub fn batch_data(batch: &RecordBatch) -> ArrayData {
 /// arrow-cabi: the number of rows read (so the work can't be optimized away).
 pub fn roundtrip_ours(batch: &RecordBatch) -> usize {
     let stream = arrow_cabi::ffi_stream::FFI_ArrowArrayStream::new(Box::new(reader(batch)));
-    let reader = arrow_cabi::ffi_stream::ArrowArrayStreamReader::try_new(stream).expect("import stream");
+    let reader = arrow_cabi::ffi_stream::RecordBatchStreamReader::try_new(stream).expect("import stream");
     reader.map(|batch| batch.expect("import batch").num_rows()).sum()
 }
 
@@ -132,7 +132,7 @@ pub fn roundtrip_arrow_rs(batch: &RecordBatch) -> usize {
 /// The batches of one round trip, kept (for the zero-copy check).
 pub fn collect_ours(batch: &RecordBatch) -> Vec<RecordBatch> {
     let stream = arrow_cabi::ffi_stream::FFI_ArrowArrayStream::new(Box::new(reader(batch)));
-    let reader = arrow_cabi::ffi_stream::ArrowArrayStreamReader::try_new(stream).expect("import stream");
+    let reader = arrow_cabi::ffi_stream::RecordBatchStreamReader::try_new(stream).expect("import stream");
     reader.collect::<Result<_, _>>().expect("import batches")
 }
 

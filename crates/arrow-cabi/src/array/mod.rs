@@ -16,20 +16,17 @@ use import::validate::Level;
 pub(crate) use export::Counts as ExportCounts;
 pub use import::{ImportPlan, Nullability, Validation};
 
-/// An owned `ArrowArray`: released when dropped, unless it was moved out or is already released.
-///
-/// `#[repr(transparent)]` over [`arrow_cabi_sys::ArrowArray`], so a pointer to it can be handed to C as
-/// a `struct ArrowArray*`. Made by export ([`FFI_ArrowArray::new`]), filled by a producer through
-/// [`as_mut_ptr`](Self::as_mut_ptr) on an [`empty`](Self::empty) one, or moved in with
-/// [`from_raw`](Self::from_raw). Every value of this type is released or follows the C Data Interface.
-#[allow(non_camel_case_types)]
-#[repr(transparent)]
-#[derive(Debug)]
-pub struct FFI_ArrowArray(ArrowArray);
+crate::owned::owned_struct! {
+    /// An owned `ArrowArray`: released when dropped, unless it was moved out or is already released.
+    ///
+    /// `#[repr(transparent)]` over [`arrow_cabi_sys::ArrowArray`], so a pointer to it can be handed to C
+    /// as a `struct ArrowArray*`. Made by export ([`FFI_ArrowArray::new`]), filled by a producer through
+    /// [`as_mut_ptr`](Self::as_mut_ptr) on an [`empty`](Self::empty) one, or moved in with
+    /// [`from_raw`](Self::from_raw). Every value of this type is released or follows the C Data
+    /// Interface.
+    pub struct FFI_ArrowArray(ArrowArray): "array", "C Data Interface";
+}
 
-// SAFETY: the interface lets an array be released from any thread, and this type never shares the
-// struct while it is being mutated.
-unsafe impl Send for FFI_ArrowArray {}
 // SAFETY: shared references only read the struct.
 unsafe impl Sync for FFI_ArrowArray {}
 
@@ -72,54 +69,6 @@ impl FFI_ArrowArray {
         FFI_ArrowArray(export::export_array(export::Root::Batch(batch), counts))
     }
 
-    /// A released array, for a producer to fill through [`as_mut_ptr`](Self::as_mut_ptr). Free.
-    pub const fn empty() -> Self {
-        FFI_ArrowArray(ArrowArray::EMPTY)
-    }
-
-    /// Moves the array out of `array`, leaving it released (its `release` set to NULL), as the
-    /// interface defines a move. Costs one 80-byte copy.
-    ///
-    /// # Safety
-    /// `array` is non-NULL, aligned, valid for reads and writes, and points to a released array or one
-    /// that follows the C Data Interface: every pointer reachable from it valid, and each buffer at least
-    /// as long as the lengths, offsets and (for variable-size data) offsets imply, until its `release`.
-    pub unsafe fn from_raw(array: *mut FFI_ArrowArray) -> Self {
-        // SAFETY: per the caller, `array` is valid for reads and writes.
-        unsafe { std::ptr::replace(array, Self::empty()) }
-    }
-
-    /// Wraps a raw struct, taking over its release.
-    ///
-    /// # Safety
-    /// As [`from_raw`](Self::from_raw): `raw` is released or follows the C Data Interface.
-    pub unsafe fn from_sys(raw: ArrowArray) -> Self {
-        FFI_ArrowArray(raw)
-    }
-
-    /// The raw struct, for reading its fields.
-    pub fn as_sys(&self) -> &ArrowArray {
-        &self.0
-    }
-
-    /// A pointer to hand to C: to a producer that fills this (empty) array, or to a consumer that moves
-    /// it out. Whoever writes through it must leave a released or valid array behind.
-    pub fn as_mut_ptr(&mut self) -> *mut ArrowArray {
-        &mut self.0
-    }
-
-    /// Gives up ownership: the raw struct, which the caller must now release.
-    pub fn into_sys(self) -> ArrowArray {
-        let this = std::mem::ManuallyDrop::new(self);
-        // SAFETY: `this` is never used or dropped again, so the struct is moved exactly once.
-        unsafe { std::ptr::read(&this.0) }
-    }
-
-    /// Whether the array is released (its `release` is NULL).
-    pub fn is_released(&self) -> bool {
-        self.0.release.is_none()
-    }
-
     /// The length in elements (0 if negative).
     pub fn len(&self) -> usize {
         usize::try_from(self.0.length).unwrap_or(0)
@@ -145,18 +94,36 @@ impl FFI_ArrowArray {
         usize::try_from(self.0.null_count).ok()
     }
 
+    /// Sets the null count (arrow-rs's setter; -1 means "not computed").
+    ///
+    /// # Safety
+    /// `null_count` is -1 or the number of nulls the array's validity bitmap holds: importers trust it.
+    pub unsafe fn set_null_count(&mut self, null_count: i64) {
+        self.0.null_count = null_count;
+    }
+
     /// The number of buffers (0 if negative).
     pub fn num_buffers(&self) -> usize {
         usize::try_from(self.0.n_buffers).unwrap_or(0)
     }
 
-    /// The pointer of buffer `index`, or NULL past the end.
+    /// The pointer of buffer `index` (arrow-rs's accessor; NULL where the producer left it NULL).
+    ///
+    /// # Panics
+    /// If `index >= num_buffers()` (the caller's misuse, as in arrow-rs) or the producer's `buffers`
+    /// array is NULL. [`buffer_opt`](Self::buffer_opt) never panics; import never calls this.
     pub fn buffer(&self, index: usize) -> *const u8 {
+        assert!(index < self.num_buffers(), "buffer index {index} out of range: the array has {} buffers", self.num_buffers());
+        self.buffer_opt(index).expect("the producer left the buffers array NULL")
+    }
+
+    /// The pointer of buffer `index`, or `None` past the end or where the `buffers` array is NULL. Free.
+    pub fn buffer_opt(&self, index: usize) -> Option<*const u8> {
         if index >= self.num_buffers() || self.0.buffers.is_null() {
-            return std::ptr::null();
+            return None;
         }
         // SAFETY: the type's invariant: `buffers` holds `n_buffers` pointers.
-        unsafe { *self.0.buffers.add(index) }.cast()
+        Some(unsafe { *self.0.buffers.add(index) }.cast())
     }
 
     /// The number of children (0 if negative).
@@ -164,8 +131,18 @@ impl FFI_ArrowArray {
         usize::try_from(self.0.n_children).unwrap_or(0)
     }
 
-    /// The child at `index`, or `None` past the end or where the pointer is NULL.
-    pub fn child(&self, index: usize) -> Option<&FFI_ArrowArray> {
+    /// The child at `index` (arrow-rs's accessor).
+    ///
+    /// # Panics
+    /// If `index >= num_children()` (the caller's misuse, as in arrow-rs), or if the producer left the
+    /// child pointer NULL. [`child_opt`](Self::child_opt) never panics; import never calls this.
+    pub fn child(&self, index: usize) -> &FFI_ArrowArray {
+        assert!(index < self.num_children(), "child index {index} out of range: the array has {} children", self.num_children());
+        self.child_opt(index).expect("the producer left a child pointer NULL")
+    }
+
+    /// The child at `index`, or `None` past the end or where the pointer is NULL. Free.
+    pub fn child_opt(&self, index: usize) -> Option<&FFI_ArrowArray> {
         if index >= self.num_children() || self.0.children.is_null() {
             return None;
         }
@@ -178,15 +155,6 @@ impl FFI_ArrowArray {
     pub fn dictionary(&self) -> Option<&FFI_ArrowArray> {
         // SAFETY: the type's invariant, as in `child`.
         unsafe { self.0.dictionary.cast::<FFI_ArrowArray>().as_ref() }
-    }
-}
-
-impl Drop for FFI_ArrowArray {
-    fn drop(&mut self) {
-        if let Some(release) = self.0.release {
-            // SAFETY: an unreleased array's release is the producer's and may be called once.
-            unsafe { release(&mut self.0) };
-        }
     }
 }
 

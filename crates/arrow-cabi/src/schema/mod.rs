@@ -2,6 +2,9 @@
 
 mod export;
 mod import;
+mod node;
+
+pub use node::Flags;
 
 pub(crate) use import::MAX_DEPTH;
 
@@ -13,71 +16,19 @@ use arrow_cabi_sys::{
 };
 use arrow_schema::{ArrowError, DataType, Field, FieldRef, Schema};
 
-/// An owned `ArrowSchema`: released when dropped, unless it was moved out or is already released.
-///
-/// `#[repr(transparent)]` over [`arrow_cabi_sys::ArrowSchema`], so a pointer to it can be handed to C
-/// as a `struct ArrowSchema*`. Built by export (`FFI_ArrowSchema::try_from(&field)`), filled by a
-/// producer through [`as_mut_ptr`](Self::as_mut_ptr) on an [`empty`](Self::empty) one, or moved in
-/// from C with [`from_raw`](Self::from_raw). Its fields are private: every value of this type is either
-/// released or a struct that follows the C Data Interface.
-#[allow(non_camel_case_types)]
-#[repr(transparent)]
-#[derive(Debug)]
-pub struct FFI_ArrowSchema(ArrowSchema);
-
-// SAFETY: the interface lets a schema be released from any thread, and this type never shares
-// the struct while it is being mutated.
-unsafe impl Send for FFI_ArrowSchema {}
+crate::owned::owned_struct! {
+    /// An owned `ArrowSchema`: released when dropped, unless it was moved out or is already released.
+    ///
+    /// `#[repr(transparent)]` over [`arrow_cabi_sys::ArrowSchema`], so a pointer to it can be handed to C
+    /// as a `struct ArrowSchema*`. Built by export (`FFI_ArrowSchema::try_from(&field)`) or node by node
+    /// ([`try_new`](Self::try_new)), filled by a producer through [`as_mut_ptr`](Self::as_mut_ptr) on an
+    /// [`empty`](Self::empty) one, or moved in from C with [`from_raw`](Self::from_raw). Its fields are
+    /// private: every value of this type is either released or a struct that follows the C Data
+    /// Interface.
+    pub struct FFI_ArrowSchema(ArrowSchema): "schema", "C Data Interface";
+}
 
 impl FFI_ArrowSchema {
-    /// A released schema, for a producer to fill through [`as_mut_ptr`](Self::as_mut_ptr). Free.
-    pub const fn empty() -> Self {
-        FFI_ArrowSchema(ArrowSchema::EMPTY)
-    }
-
-    /// Moves the schema out of `schema`, leaving it released (its `release` set to NULL), as the
-    /// interface defines a move. Costs one 72-byte copy.
-    ///
-    /// # Safety
-    /// `schema` is non-NULL, aligned, valid for reads and writes, and points to a released schema or
-    /// one that follows the C Data Interface (every pointer reachable from it valid, strings
-    /// NUL-terminated) until its `release` is called.
-    pub unsafe fn from_raw(schema: *mut FFI_ArrowSchema) -> Self {
-        // SAFETY: per the caller, `schema` is valid for reads and writes.
-        unsafe { std::ptr::replace(schema, Self::empty()) }
-    }
-
-    /// Wraps a raw struct, taking over its release.
-    ///
-    /// # Safety
-    /// As [`from_raw`](Self::from_raw): `raw` is released or follows the C Data Interface.
-    pub unsafe fn from_sys(raw: ArrowSchema) -> Self {
-        FFI_ArrowSchema(raw)
-    }
-
-    /// The raw struct, for reading its fields.
-    pub fn as_sys(&self) -> &ArrowSchema {
-        &self.0
-    }
-
-    /// A pointer to hand to C: to a producer that fills this (empty) schema, or to a consumer that
-    /// moves it out. Whoever writes through it must leave a released or valid schema behind.
-    pub fn as_mut_ptr(&mut self) -> *mut ArrowSchema {
-        &mut self.0
-    }
-
-    /// Gives up ownership: the raw struct, which the caller must now release.
-    pub fn into_sys(self) -> ArrowSchema {
-        let this = std::mem::ManuallyDrop::new(self);
-        // SAFETY: `this` is never used or dropped again, so the struct is moved exactly once.
-        unsafe { std::ptr::read(&this.0) }
-    }
-
-    /// Whether the schema is released (its `release` is NULL).
-    pub fn is_released(&self) -> bool {
-        self.0.release.is_none()
-    }
-
     /// The format string; `""` if it is NULL (released) or not UTF-8.
     pub fn format(&self) -> &str {
         // SAFETY: the type's invariant: strings of an unreleased schema are valid and NUL-terminated.
@@ -90,9 +41,10 @@ impl FFI_ArrowSchema {
         unsafe { optional_text(self.0.name) }
     }
 
-    /// The raw `ARROW_FLAG_*` bits.
-    pub fn flags(&self) -> i64 {
-        self.0.flags
+    /// The flags, or `None` if a bit outside [`Flags::all`] is set (arrow-rs's accessor; the raw bits
+    /// are [`as_sys`](Self::as_sys)`().flags`).
+    pub fn flags(&self) -> Option<Flags> {
+        Flags::from_bits(self.0.flags)
     }
 
     /// Whether `ARROW_FLAG_NULLABLE` is set.
@@ -115,8 +67,18 @@ impl FFI_ArrowSchema {
         usize::try_from(self.0.n_children).unwrap_or(0)
     }
 
-    /// The child at `index`, or `None` past the end or where the pointer is NULL.
-    pub fn child(&self, index: usize) -> Option<&FFI_ArrowSchema> {
+    /// The child at `index` (arrow-rs's accessor).
+    ///
+    /// # Panics
+    /// If `index >= n_children()` (the caller's misuse, as in arrow-rs), or if the producer left the
+    /// child pointer NULL. [`child_opt`](Self::child_opt) never panics; import never calls this.
+    pub fn child(&self, index: usize) -> &FFI_ArrowSchema {
+        assert!(index < self.n_children(), "child index {index} out of range: the schema has {} children", self.n_children());
+        self.child_opt(index).expect("the producer left a child pointer NULL")
+    }
+
+    /// The child at `index`, or `None` past the end or where the pointer is NULL. Free.
+    pub fn child_opt(&self, index: usize) -> Option<&FFI_ArrowSchema> {
         if index >= self.n_children() || self.0.children.is_null() {
             return None;
         }
@@ -127,7 +89,7 @@ impl FFI_ArrowSchema {
 
     /// The children in order (stopping at a NULL child pointer).
     pub fn children(&self) -> impl Iterator<Item = &FFI_ArrowSchema> + '_ {
-        (0..self.n_children()).map_while(|index| self.child(index))
+        (0..self.n_children()).map_while(|index| self.child_opt(index))
     }
 
     /// The dictionary's value schema, for a dictionary-encoded field.
@@ -152,16 +114,6 @@ impl FFI_ArrowSchema {
 unsafe fn optional_text<'a>(ptr: *const c_char) -> Option<&'a str> {
     // SAFETY: per the caller.
     (!ptr.is_null()).then(|| unsafe { CStr::from_ptr(ptr) }.to_str().ok()).flatten()
-}
-
-impl Drop for FFI_ArrowSchema {
-    fn drop(&mut self) {
-        if let Some(release) = self.0.release {
-            // SAFETY: an unreleased schema's release is the producer's and may be called once; the
-            // producer sets it to NULL.
-            unsafe { release(&mut self.0) };
-        }
-    }
 }
 
 impl TryFrom<&FFI_ArrowSchema> for Field {

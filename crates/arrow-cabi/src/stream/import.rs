@@ -91,12 +91,12 @@ impl Consumer {
     }
 }
 
-/// Reads a foreign stream of struct arrays as record batches; the arrow-rs `ArrowArrayStreamReader`.
+/// Reads a foreign stream of struct arrays as record batches; arrow-rs 60.1's `RecordBatchStreamReader`.
 ///
 /// Each batch costs O(1) per buffer at the default validation level (none of it grows with rows),
 /// and its buffers point at the producer's memory. Dropping the reader releases the stream once.
 #[derive(Debug)]
-pub struct ArrowArrayStreamReader {
+pub struct RecordBatchStreamReader {
     consumer: Consumer,
     schema: SchemaRef,
     /// The plan of the struct type of the schema's fields, which every batch has: compiled once.
@@ -104,7 +104,7 @@ pub struct ArrowArrayStreamReader {
     validation: Validation,
 }
 
-impl ArrowArrayStreamReader {
+impl RecordBatchStreamReader {
     /// Takes the stream and reads its schema, validating batches at [`Validation::Default`].
     pub fn try_new(stream: FFI_ArrowArrayStream) -> Result<Self, ArrowError> {
         Ok(Self::with_validation(stream, Validation::Default)?)
@@ -127,7 +127,7 @@ impl ArrowArrayStreamReader {
         }
         let schema = Arc::new(schema);
         let plan = ImportPlan::new(&DataType::Struct(schema.fields().clone()));
-        Ok(ArrowArrayStreamReader { consumer, schema, plan, validation })
+        Ok(RecordBatchStreamReader { consumer, schema, plan, validation })
     }
 
     /// Moves the stream out of `stream` (leaving it released) and reads its schema.
@@ -145,7 +145,7 @@ impl ArrowArrayStreamReader {
     }
 }
 
-impl Iterator for ArrowArrayStreamReader {
+impl Iterator for RecordBatchStreamReader {
     type Item = Result<RecordBatch, ArrowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -153,11 +153,15 @@ impl Iterator for ArrowArrayStreamReader {
     }
 }
 
-impl RecordBatchReader for ArrowArrayStreamReader {
+impl RecordBatchReader for RecordBatchStreamReader {
     fn schema(&self) -> SchemaRef {
         self.schema.clone()
     }
 }
+
+/// The name arrow-rs used before 60.1, which deprecates it the same way.
+#[deprecated(since = "60.1.0", note = "Use `RecordBatchStreamReader` instead")]
+pub type ArrowArrayStreamReader = RecordBatchStreamReader;
 
 /// Reads a foreign stream of arrays of any type (not only structs) as [`ArrayRef`]s.
 #[derive(Debug)]

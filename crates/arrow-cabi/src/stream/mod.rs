@@ -4,24 +4,47 @@
 mod export;
 mod import;
 
+use std::ffi::{c_char, c_int, c_void};
+
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchReader};
-use arrow_cabi_sys::ArrowArrayStream;
+use arrow_cabi_sys::{ArrowArray, ArrowArrayStream, ArrowSchema};
 use arrow_schema::{ArrowError, FieldRef, SchemaRef};
 
-pub use import::{ArrayStreamReader, ArrowArrayStreamReader};
+use crate::array::FFI_ArrowArray;
+use crate::schema::FFI_ArrowSchema;
 
-/// An owned `ArrowArrayStream`: released when dropped, unless it was moved out or is already released.
-///
-/// `#[repr(transparent)]` over [`arrow_cabi_sys::ArrowArrayStream`], so a pointer to it can be handed to
-/// C as a `struct ArrowArrayStream*`. Every value of this type is released or follows the C Stream
-/// Interface.
-#[allow(non_camel_case_types)]
-#[repr(transparent)]
-#[derive(Debug)]
-pub struct FFI_ArrowArrayStream(ArrowArrayStream);
+#[allow(deprecated)]
+pub use import::ArrowArrayStreamReader;
+pub use import::{ArrayStreamReader, RecordBatchStreamReader};
 
-// SAFETY: the interface lets a stream be used from any one thread at a time; `&mut self` serializes calls.
-unsafe impl Send for FFI_ArrowArrayStream {}
+crate::owned::owned_struct! {
+    /// An owned `ArrowArrayStream`: released when dropped, unless it was moved out or is already
+    /// released.
+    ///
+    /// `#[repr(transparent)]` over [`arrow_cabi_sys::ArrowArrayStream`], so a pointer to it can be handed
+    /// to C as a `struct ArrowArrayStream*`. Made by export ([`FFI_ArrowArrayStream::new`],
+    /// [`export_batches`], [`export_arrays`]), from a producer's own callbacks
+    /// ([`new_unchecked`](Self::new_unchecked)), or moved in with [`from_raw`](Self::from_raw). Every
+    /// value of this type is released or follows the C Stream Interface.
+    pub struct FFI_ArrowArrayStream(ArrowArrayStream): "stream", "C Stream Interface";
+}
+
+/// arrow-rs's `get_schema` callback type, on the owned structs.
+type GetSchema = unsafe extern "C" fn(arg1: *mut FFI_ArrowArrayStream, out: *mut FFI_ArrowSchema) -> c_int;
+/// arrow-rs's `get_next` callback type, on the owned structs.
+type GetNext = unsafe extern "C" fn(arg1: *mut FFI_ArrowArrayStream, out: *mut FFI_ArrowArray) -> c_int;
+/// arrow-rs's `get_last_error` callback type, on the owned struct.
+type GetLastError = unsafe extern "C" fn(arg1: *mut FFI_ArrowArrayStream) -> *const c_char;
+/// arrow-rs's `release` callback type, on the owned struct.
+type Release = unsafe extern "C" fn(arg1: *mut FFI_ArrowArrayStream);
+/// The raw `get_schema` callback type, as `arrow-cabi-sys` stores it.
+type RawGetSchema = unsafe extern "C" fn(*mut ArrowArrayStream, *mut ArrowSchema) -> c_int;
+/// The raw `get_next` callback type.
+type RawGetNext = unsafe extern "C" fn(*mut ArrowArrayStream, *mut ArrowArray) -> c_int;
+/// The raw `get_last_error` callback type.
+type RawGetLastError = unsafe extern "C" fn(*mut ArrowArrayStream) -> *const c_char;
+/// The raw `release` callback type.
+type RawRelease = unsafe extern "C" fn(*mut ArrowArrayStream);
 
 impl FFI_ArrowArrayStream {
     /// Exports a record batch reader. Costs one allocation; each batch is exported zero-copy on `get_next`.
@@ -30,60 +53,57 @@ impl FFI_ArrowArrayStream {
         FFI_ArrowArrayStream(export::export(Box::new(export::Batches::new(schema, reader))))
     }
 
-    /// A released stream, for a producer to fill through [`as_mut_ptr`](Self::as_mut_ptr). Free.
-    pub const fn empty() -> Self {
-        FFI_ArrowArrayStream(ArrowArrayStream::EMPTY)
-    }
-
-    /// Moves the stream out of `stream`, leaving it released (its `release` set to NULL).
+    /// A stream of a producer's own callbacks and private data (arrow-rs's constructor, which
+    /// pyo3-arrow and other producers use). Free: the five fields are stored as given.
     ///
     /// # Safety
-    /// `stream` is non-NULL, aligned, valid for reads and writes, and points to a released stream or one
-    /// that follows the C Stream Interface (its callbacks sound to call as the interface describes, and
-    /// the schemas and arrays they produce valid per the C Data Interface) until its `release`.
-    pub unsafe fn from_raw(stream: *mut FFI_ArrowArrayStream) -> Self {
-        // SAFETY: per the caller, `stream` is valid for reads and writes.
-        unsafe { std::ptr::replace(stream, Self::empty()) }
-    }
-
-    /// Wraps a raw struct, taking over its release.
-    ///
-    /// # Safety
-    /// As [`from_raw`](Self::from_raw): `raw` is released or follows the C Stream Interface.
-    pub unsafe fn from_sys(raw: ArrowArrayStream) -> Self {
+    /// The caller takes on the C Stream Interface's contract: each callback that is `Some` is sound
+    /// to call with a pointer to this stream and does what the interface says; `private_data` owns
+    /// everything the callbacks use and stays valid until `release`; `release`, if `Some`, frees
+    /// `private_data` exactly once and sets `release` to NULL; if `release` is `None` the stream is
+    /// released and nothing is left to free.
+    pub unsafe fn new_unchecked(
+        get_schema: Option<GetSchema>,
+        get_next: Option<GetNext>,
+        get_last_error: Option<GetLastError>,
+        release: Option<Release>,
+        private_data: *mut c_void,
+    ) -> Self {
+        // SAFETY: `FFI_ArrowArrayStream`, `FFI_ArrowSchema` and `FFI_ArrowArray` are
+        // `repr(transparent)` over the raw structs, so each callback type is ABI-compatible with the
+        // raw one it is stored as.
+        let raw = unsafe {
+            ArrowArrayStream {
+                get_schema: std::mem::transmute::<Option<GetSchema>, Option<RawGetSchema>>(get_schema),
+                get_next: std::mem::transmute::<Option<GetNext>, Option<RawGetNext>>(get_next),
+                get_last_error: std::mem::transmute::<Option<GetLastError>, Option<RawGetLastError>>(get_last_error),
+                release: std::mem::transmute::<Option<Release>, Option<RawRelease>>(release),
+                private_data,
+            }
+        };
         FFI_ArrowArrayStream(raw)
     }
 
-    /// The raw struct, for reading its fields.
-    pub fn as_sys(&self) -> &ArrowArrayStream {
-        &self.0
+    /// The producer's `get_schema` callback, if any (arrow-rs's accessor). Call it only with a pointer
+    /// to the stream it was read from.
+    pub fn get_schema(&self) -> Option<GetSchema> {
+        // SAFETY: the callback types are ABI-compatible, as in `new_unchecked`.
+        unsafe { std::mem::transmute::<Option<RawGetSchema>, Option<GetSchema>>(self.0.get_schema) }
     }
 
-    /// A pointer to hand to C: to a producer that fills this (empty) stream, or to a consumer that moves
-    /// it out. Whoever writes through it must leave a released or valid stream behind.
-    pub fn as_mut_ptr(&mut self) -> *mut ArrowArrayStream {
-        &mut self.0
+    /// The producer's `get_next` callback, if any (arrow-rs's accessor). Call it only with a pointer
+    /// to the stream it was read from.
+    pub fn get_next(&self) -> Option<GetNext> {
+        // SAFETY: as in `get_schema`.
+        unsafe { std::mem::transmute::<Option<RawGetNext>, Option<GetNext>>(self.0.get_next) }
     }
 
-    /// Gives up ownership: the raw struct, which the caller must now release.
-    pub fn into_sys(self) -> ArrowArrayStream {
-        let this = std::mem::ManuallyDrop::new(self);
-        // SAFETY: `this` is never used or dropped again, so the struct is moved exactly once.
-        unsafe { std::ptr::read(&this.0) }
-    }
-
-    /// Whether the stream is released (its `release` is NULL).
-    pub fn is_released(&self) -> bool {
-        self.0.release.is_none()
-    }
-}
-
-impl Drop for FFI_ArrowArrayStream {
-    fn drop(&mut self) {
-        if let Some(release) = self.0.release {
-            // SAFETY: an unreleased stream's release is the producer's and may be called once.
-            unsafe { release(&mut self.0) };
-        }
+    /// The producer's `get_last_error` callback, if any (arrow-rs's accessor). Call it only with a
+    /// pointer to the stream it was read from, after a call that failed; the string it returns is the
+    /// producer's and lives until the next call on the stream.
+    pub fn get_last_error(&self) -> Option<GetLastError> {
+        // SAFETY: as in `get_schema`.
+        unsafe { std::mem::transmute::<Option<RawGetLastError>, Option<GetLastError>>(self.0.get_last_error) }
     }
 }
 
