@@ -62,12 +62,6 @@ const EXCLUDED: &[(&str, &str, &str, &str)] = &[
 /// The arrow-cabi copy marks them `#[ignore]` with the reason (`cargo test -- --ignored` runs them);
 /// the arrow-rs copy runs them as they are. Each is a deliberate difference or a bug with an owner.
 const KNOWN_FAILURES: &[(&str, &str, &str, &str)] = &[
-    ("arrow-schema", "ffi.rs", "test_import_field_with_null_name",
-        "issue 13: a bare DataType exports name \"\" and the nullable flag; arrow-rs exports NULL and 0 (schema export, being fixed)"),
-    ("arrow-array", "ffi.rs", "test_utf8_view_ffi_from_dangling_pointer",
-        "issue 13: exporting a zero-length StringViewArray with a dangling views pointer panics in arrow-buffer (array export, being fixed)"),
-    ("arrow-array", "ffi.rs", "test_null_count_handling",
-        "a Null-type array exports null_count 0; arrow-rs (and Arrow C++) export its length (array export)"),
     ("arrow-array", "ffi_stream.rs", "test_error_import",
         "deliberate: the error text names the errno (ENOMEM) and keeps the producer's message, not arrow-rs's wording"),
     ("arrow-array", "ffi_stream.rs", "test_import_array_stream_rejects_released_stream",

@@ -321,7 +321,7 @@ impl<'a> Node<'a> {
         let own = Leaf {
             length: data.len(),
             offset: data.offset(),
-            null_count: nulls.map_or(0, NullBuffer::null_count),
+            null_count: null_count(data.data_type(), data.len(), nulls),
             nulls,
             data: [pointer(0), pointer(1)],
             n_data: layout.buffers.len() - usize::from(validity),
@@ -345,7 +345,7 @@ impl<'a> Node<'a> {
         let own = Leaf {
             length: array.len(),
             offset: 0,
-            null_count: nulls.map_or(0, NullBuffer::null_count),
+            null_count: null_count(array.data_type(), array.len(), nulls),
             nulls,
             data: [ptr::null(); 2],
             n_data: slots.len() - usize::from(validity),
@@ -798,4 +798,13 @@ unsafe fn release_in_place(node: &mut ArrowArray) -> usize {
 fn mark_released(node: &mut ArrowArray) {
     node.private_data = ptr::null_mut();
     node.release = None;
+}
+
+/// The null count a node exports: its bitmap's, but for the null type, whose every element is null
+/// with no bitmap to say so, its length (as Arrow C++ and arrow-rs export it).
+fn null_count(data_type: &DataType, length: usize, nulls: Option<&NullBuffer>) -> usize {
+    match data_type {
+        DataType::Null => length,
+        _ => nulls.map_or(0, NullBuffer::null_count),
+    }
 }
