@@ -114,7 +114,7 @@ pub(super) enum BufferCount {
 }
 
 /// What a node is, with everything the walk needs that depends on its type alone.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub(super) enum Kind {
     /// The null type: no buffers.
     Null,
@@ -122,8 +122,8 @@ pub(super) enum Kind {
     Primitive { width: usize, align: usize, build: build::Primitive },
     /// Validity, then a bit per element.
     Boolean,
-    /// Validity, then `width` bytes per element, unaligned.
-    FixedSizeBinary { width: usize },
+    /// Validity, then `width` (the type's `size`) bytes per element, unaligned.
+    FixedSizeBinary { width: usize, size: i32 },
     /// Validity, `width`-byte offsets, then the bytes they index.
     Bytes { width: usize, build: build::Bytes },
     /// Validity, 16-byte views, then the variadic data buffers and their sizes.
@@ -149,29 +149,6 @@ pub(super) enum Kind {
     Unsupported,
 }
 
-impl std::fmt::Debug for Kind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let name = match self {
-            Kind::Null => "Null",
-            Kind::Primitive { .. } => "Primitive",
-            Kind::Boolean => "Boolean",
-            Kind::FixedSizeBinary { .. } => "FixedSizeBinary",
-            Kind::Bytes { .. } => "Bytes",
-            Kind::View { .. } => "View",
-            Kind::Struct { .. } => "Struct",
-            Kind::List { .. } => "List",
-            Kind::ListView { .. } => "ListView",
-            Kind::FixedSizeList { .. } => "FixedSizeList",
-            Kind::Map { .. } => "Map",
-            Kind::Union { .. } => "Union",
-            Kind::RunEnd { .. } => "RunEnd",
-            Kind::Dictionary { .. } => "Dictionary",
-            Kind::Unsupported => "Unsupported",
-        };
-        f.write_str(name)
-    }
-}
-
 // The per-type steps of the `downcast_*!` dispatches in `Kind::of`.
 macro_rules! primitive {
     ($t:ty) => {
@@ -189,7 +166,9 @@ impl Kind {
         match data_type {
             DataType::Null => Kind::Null,
             DataType::Boolean => Kind::Boolean,
-            DataType::FixedSizeBinary(width) => Kind::FixedSizeBinary { width: usize::try_from(*width).unwrap_or(0) },
+            DataType::FixedSizeBinary(size) => {
+                Kind::FixedSizeBinary { width: usize::try_from(*size).unwrap_or(0), size: *size }
+            }
             DataType::Utf8 => Kind::bytes::<GenericStringType<i32>>(),
             DataType::LargeUtf8 => Kind::bytes::<GenericStringType<i64>>(),
             DataType::Binary => Kind::bytes::<GenericBinaryType<i32>>(),
