@@ -17,6 +17,7 @@ echo "== Python: build the arrow_cabi package and run the interop suite"
 python/build.sh
 .venv/bin/python -m pytest python/tests -q
 
-echo "== Miri: C Data round trips, malformed input, release counting, stream rules (few proptest cases)"
+echo "== Miri: C Data round trips, malformed input, release counting, stream rules, nullability, ArrayData and schema export, the arrow-rs surface (few proptest cases)"
 PROPTEST_CASES=4 MIRIFLAGS="-Zmiri-disable-isolation" \
-    cargo +nightly miri test -p arrow-cabi-sys -p arrow-cabi --lib --test malformed --test release --test roundtrip --test stream_rules
+    cargo +nightly miri test -p arrow-cabi-sys -p arrow-cabi --lib --test malformed --test release --test roundtrip --test stream_rules \
+        --test nullability --test export_data --test schema_export --test arrow_rs_api
