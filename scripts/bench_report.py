@@ -33,13 +33,13 @@ OURS, THEIRS = "arrow-cabi", "arrow-rs"
 # shape: arrow-cabi / arrow-rs at most this, in time and instructions). S4 is held to S1's cost
 # (within S4_TOLERANCE) instead: cost flat in rows.
 PATHS = [
-    ("roundtrip", "stream round trip, per batch (`FFI_ArrowArrayStream::new` → `ArrowArrayStreamReader`)",
+    ("roundtrip", "stream round trip, per batch (`FFI_ArrowArrayStream::new` → `RecordBatchStreamReader`)",
      BATCHES, {"s1": 0.28, "s2": 0.22, "s3": 0.25}),
     ("schema_roundtrip", "schema export + import (`FFI_ArrowSchema::try_from(&Schema)`, `Schema::try_from(&ffi)`)",
      1, {"s1": 0.6, "s2": 0.6, "s3": 0.6}),
     ("array_roundtrip", "one array + schema, arrow-rs names (`to_ffi`, `make_array(from_ffi(..))`)",
      1, {"s1": 0.35, "s2": 0.35, "s3": 0.35}),
-    ("batch_roundtrip", "one batch + schema, arrow-cabi's typed API (`from_batch`, `import_batch`)",
+    ("batch_roundtrip", "one batch + schema, arrow-cabi's typed API (`export_batch`, `import_batch_from`)",
      1, {"s1": 0.3, "s2": 0.3, "s3": 0.3}),
 ]
 S4_TOLERANCE = 0.10
@@ -173,7 +173,7 @@ def main():
     w("Export a reader of 100 batches (the same batch repeated) through the C Stream Interface, import it,")
     w("iterate, drop; the stream's cost / 100. arrow-rs: `arrow::ffi_stream::FFI_ArrowArrayStream::new` +")
     w("`RecordBatchStreamReader::try_new`; arrow-cabi: `arrow_cabi::ffi_stream::FFI_ArrowArrayStream::new` +")
-    w("`ArrowArrayStreamReader::try_new` (default validation). Before timing, the bench asserts for both")
+    w("`RecordBatchStreamReader::try_new` (default validation). Before timing, the bench asserts for both")
     w("libraries that every imported buffer of every batch is at the original buffer's address: zero bytes")
     w("of array data copied. Making the reader (100 clones of the batch, one `Arc` increment per column")
     w("each) is inside the timing, the same for both libraries.")
