@@ -58,6 +58,7 @@ pub mod metadata;
 mod owned;
 pub mod schema;
 pub mod stream;
+mod tree;
 
 pub use array::{export_array, export_batch, import_array, import_batch_from, ImportPlan, Nullability, Validation};
 pub use error::{Error, Result};

@@ -41,6 +41,7 @@ use arrow_schema::DataType;
 
 use crate::boundary;
 use crate::layout::{self, Buffer as Slot};
+use crate::tree::release_in_place;
 
 /// What an export of typed arrays shares out; the tree keeps it alive, and with it every exported
 /// buffer.
@@ -762,43 +763,6 @@ unsafe extern "C" fn release_array(array: *mut ArrowArray) {
     });
 }
 
-/// Marks `node` released, with every node below it that is still in place; returns how many nodes
-/// that is, for the caller to count off the tree at once.
-///
-/// # Safety
-/// `node` is one of our exported nodes, not yet released.
-unsafe fn release_in_place(node: &mut ArrowArray) -> usize {
-    let mut released = 1;
-    let count = usize::try_from(node.n_children).unwrap_or(0);
-    // SAFETY: `children` points at `n_children` pointers into the live block's nodes.
-    let children = (0..count).map(|index| unsafe { *node.children.add(index) });
-    for below in children.chain(Some(node.dictionary)) {
-        // SAFETY: each pointer is NULL (no dictionary) or one of the block's nodes, which are alive.
-        let Some(below) = (unsafe { below.as_mut() }) else { continue };
-        // A consumer may have moved the node out, leaving it released; otherwise it goes now.
-        match below.release {
-            None => {}
-            // A leaf of the same tree: nothing below it to walk.
-            Some(_) if below.private_data == node.private_data && below.n_children == 0 && below.dictionary.is_null() => {
-                mark_released(below);
-                released += 1;
-            }
-            // SAFETY: a node of the same tree, unreleased.
-            Some(_) if below.private_data == node.private_data => released += unsafe { release_in_place(below) },
-            // Not a node of ours (the interface does not allow this; release it as its owner asks).
-            // SAFETY: an unreleased node, released once.
-            Some(release) => unsafe { release(below) },
-        }
-    }
-    mark_released(node);
-    released
-}
-
-/// Marks one of our nodes released, as the interface asks of a release callback.
-fn mark_released(node: &mut ArrowArray) {
-    node.private_data = ptr::null_mut();
-    node.release = None;
-}
 
 /// The null count a node exports: its bitmap's, but for the null type, whose every element is null
 /// with no bitmap to say so, its length (as Arrow C++ and arrow-rs export it).

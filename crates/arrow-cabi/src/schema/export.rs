@@ -20,6 +20,7 @@ use arrow_schema::{DataType, Field, Metadata, Schema};
 
 use crate::error::{Error, Result};
 use crate::format::{self, Encoded, Params};
+use crate::tree::release_in_place;
 use crate::{boundary, layout, metadata};
 
 /// The header of an export's block; the nodes, child pointers, metadata blobs and strings follow it.
@@ -364,30 +365,3 @@ unsafe extern "C" fn release_schema(schema: *mut ArrowSchema) {
     });
 }
 
-/// Marks `node` released, with every node below it that is still in place; returns how many nodes
-/// that is, for the caller to count off the tree at once.
-///
-/// # Safety
-/// `node` is one of our exported nodes, not yet released.
-unsafe fn release_in_place(node: &mut ArrowSchema) -> usize {
-    let mut released = 1;
-    let count = usize::try_from(node.n_children).unwrap_or(0);
-    // SAFETY: `children` points at `n_children` pointers into the live block's nodes.
-    let children = (0..count).map(|index| unsafe { *node.children.add(index) });
-    for below in children.chain(Some(node.dictionary)) {
-        // SAFETY: each pointer is NULL (no dictionary) or one of the block's nodes, which are alive.
-        let Some(below) = (unsafe { below.as_mut() }) else { continue };
-        // A consumer may have moved the node out, leaving it released; otherwise it goes now.
-        match below.release {
-            None => {}
-            // SAFETY: a node of the same tree, unreleased.
-            Some(_) if below.private_data == node.private_data => released += unsafe { release_in_place(below) },
-            // Not a node of ours (the interface does not allow this; release it as its owner asks).
-            // SAFETY: an unreleased node, released once.
-            Some(release) => unsafe { release(below) },
-        }
-    }
-    node.private_data = ptr::null_mut();
-    node.release = None;
-    released
-}
