@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::ffi::c_void;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -21,43 +20,13 @@ use arrow_cabi_sys::ArrowArray;
 use arrow_data::ArrayData;
 use arrow_schema::DataType;
 use common::arrays::{any_data, empty_data, misalign_empty_buffers};
+use common::counting;
 use proptest::prelude::*;
-
-// ---------------------------------------------------------------------------------------------------
-// Counting the release of our export, as a consumer sees it.
-
-/// Our export's release and private data, and the counter to bump.
-struct Counted {
-    release: unsafe extern "C" fn(*mut ArrowArray),
-    private_data: *mut c_void,
-    count: Arc<AtomicUsize>,
-}
-
-/// Counts the call, restores our release and private data, and runs it.
-unsafe extern "C" fn counting_release(array: *mut ArrowArray) {
-    // SAFETY: `array` is the root `count_releases` set up, whose private data is a leaked
-    // `Box<Counted>`; a consumer calls the release once, so the box is reclaimed once.
-    unsafe {
-        let counted = Box::from_raw((*array).private_data.cast::<Counted>());
-        counted.count.fetch_add(1, Ordering::SeqCst);
-        (*array).private_data = counted.private_data;
-        (*array).release = Some(counted.release);
-        (counted.release)(array);
-        assert!((*array).release.is_none(), "our release marks the struct released");
-    }
-}
 
 /// `array` moved into arrow-rs's struct, with its root's release wrapped in one that counts.
 fn count_releases(array: FFI_ArrowArray) -> (arrow::ffi::FFI_ArrowArray, Arc<AtomicUsize>) {
     let mut raw = array.into_sys();
-    let count = Arc::new(AtomicUsize::new(0));
-    let counted = Counted {
-        release: raw.release.expect("an export is not released"),
-        private_data: raw.private_data,
-        count: count.clone(),
-    };
-    raw.private_data = Box::into_raw(Box::new(counted)).cast();
-    raw.release = Some(counting_release);
+    let count = counting::count_releases(&mut raw);
     // SAFETY: arrow-rs's struct is `repr(C)` with abi.h's fields, as ours is; `from_raw` moves the
     // struct out and leaves `raw` released, and `raw` is a plain struct with no drop.
     let theirs = unsafe { arrow::ffi::FFI_ArrowArray::from_raw((&mut raw as *mut ArrowArray).cast()) };

@@ -4,7 +4,8 @@
 //! parent is released, and releasing them frees everything; (c) import is zero-copy.
 #![allow(missing_docs)]
 
-use std::ffi::c_void;
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -18,30 +19,10 @@ use arrow_cabi::Validation;
 use arrow_cabi_sys::{ArrowArray, ArrowSchema};
 use arrow_data::ArrayData;
 use arrow_schema::{DataType, Field};
+use common::counting::count_releases;
 
 // ---------------------------------------------------------------------------------------------------
 // A foreign producer: arrow-rs's own export, with its release wrapped in one that counts.
-
-/// The original release and private data of a wrapped array, and the counter to bump.
-struct Wrapped {
-    release: unsafe extern "C" fn(*mut ArrowArray),
-    private_data: *mut c_void,
-    count: Arc<AtomicUsize>,
-}
-
-/// Counts the call, restores the producer's own release and private data, and runs it.
-unsafe extern "C" fn counting_release(array: *mut ArrowArray) {
-    // SAFETY: `array` is a struct `wrap` set up, whose private_data is a leaked `Box<Wrapped>`;
-    // the release is called once, so the box is reclaimed once.
-    unsafe {
-        let wrapped = Box::from_raw((*array).private_data.cast::<Wrapped>());
-        wrapped.count.fetch_add(1, Ordering::SeqCst);
-        (*array).private_data = wrapped.private_data;
-        (*array).release = Some(wrapped.release);
-        (wrapped.release)(array);
-        assert!((*array).release.is_none(), "the producer's release marks the struct released");
-    }
-}
 
 /// arrow-rs's export of `data`, moved into a raw struct whose release counts into the returned counter.
 fn foreign_export(data: &ArrayData) -> (ArrowArray, Arc<AtomicUsize>) {
@@ -50,14 +31,7 @@ fn foreign_export(data: &ArrayData) -> (ArrowArray, Arc<AtomicUsize>) {
     // and forgetting the original is a move.
     let mut raw: ArrowArray = unsafe { std::ptr::read((&theirs as *const arrow::ffi::FFI_ArrowArray).cast()) };
     std::mem::forget(theirs);
-    let count = Arc::new(AtomicUsize::new(0));
-    let wrapped = Wrapped {
-        release: raw.release.expect("an exported array is not released"),
-        private_data: raw.private_data,
-        count: count.clone(),
-    };
-    raw.private_data = Box::into_raw(Box::new(wrapped)).cast();
-    raw.release = Some(counting_release);
+    let count = count_releases(&mut raw);
     (raw, count)
 }
 
