@@ -587,14 +587,24 @@ pub fn any_array() -> BoxedStrategy<ArrayRef> {
         .prop_flat_map(|dt| array_of(dt, MAX_LEN))
         .prop_flat_map(|array| {
             let len = array.len();
-            prop_oneof![
-                1 => Just(array.clone()),
-                2 => (0..=len)
-                    .prop_flat_map(move |offset| (Just(offset), 0..=len - offset))
-                    .prop_map(move |(offset, n)| array.slice(offset, n)),
-            ]
+            sometimes_sliced(array, len, |array, offset, n| array.slice(offset, n))
         })
         .boxed()
+}
+
+/// `value` as it is, or (twice as often) sliced by `slice` to a random offset and length within its
+/// `len` elements, zero-length slices included.
+fn sometimes_sliced<T: Clone + std::fmt::Debug + 'static>(
+    value: T,
+    len: usize,
+    slice: fn(&T, usize, usize) -> T,
+) -> impl Strategy<Value = T> {
+    prop_oneof![
+        1 => Just(value.clone()),
+        2 => (0..=len)
+            .prop_flat_map(move |offset| (Just(offset), 0..=len - offset))
+            .prop_map(move |(offset, n)| slice(&value, offset, n)),
+    ]
 }
 
 /// `ArrayData` as arrow-rs users hand it to `FFI_ArrowArray::new`: an array from [`any_array`]
@@ -605,12 +615,7 @@ pub fn any_data() -> BoxedStrategy<ArrayData> {
         .prop_flat_map(|array| {
             let data = array.to_data();
             let len = data.len();
-            prop_oneof![
-                1 => Just(data.clone()),
-                2 => (0..=len)
-                    .prop_flat_map(move |offset| (Just(offset), 0..=len - offset))
-                    .prop_map(move |(offset, n)| data.slice(offset, n)),
-            ]
+            sometimes_sliced(data, len, |data, offset, n| data.slice(offset, n))
         })
         .boxed()
 }
