@@ -85,10 +85,11 @@ pub(crate) unsafe fn import_array(array: ArrowArray, plan: &ImportPlan, level: L
 pub(crate) unsafe fn import_batch(array: ArrowArray, schema: &SchemaRef, plan: &ImportPlan, level: Level) -> Result<RecordBatch> {
     let path = Path::root("array");
     let node = &plan.root;
+    // Taken first, so that every error below releases the array.
+    let owner = Owner::take(array, &path)?;
     if !matches!(node.kind, Kind::Struct { .. }) {
         return Err(path.invalid(format!("a record batch must be a struct array, not {}", node.data_type)));
     }
-    let owner = Owner::take(array, &path)?;
     // SAFETY: as in `import_array`.
     let view = unsafe { View::root(&owner.0, &owner, node, &path)? };
     let walk = Walk { checks: Checks::at(level) };
