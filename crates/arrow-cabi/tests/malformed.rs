@@ -8,7 +8,7 @@ use std::ffi::{c_char, c_void, CStr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use arrow_cabi::array::import_array_data;
+use arrow_cabi::array::{import_array_as, import_array_data};
 use arrow_cabi::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_cabi::Validation;
 use arrow_cabi_sys::{
@@ -210,17 +210,27 @@ fn schema_fails(arena: &Arena, raw: ArrowSchema, needles: &[&str]) -> String {
     message
 }
 
-/// Imports `raw` as the root array of `data_type` at `validation`; checks the error names `needles`
-/// and that the import consumed the array: its base release ran exactly once, no inner release ran.
+/// Imports `raw` as the root array of `data_type` at `validation`, both as `ArrayData` (arrow-rs's
+/// `from_ffi` output) and as a typed array; checks each error names `needles` (the two the same),
+/// and that each import consumed the array: its base release ran exactly once per import, no inner
+/// release ran.
 fn array_fails(arena: &Arena, raw: ArrowArray, data_type: &DataType, validation: Validation, needles: &[&str]) -> String {
     let was_released = raw.release.is_none();
-    let array = arena.root_array(raw);
-    let message = match import_array_data(array, data_type, validation) {
+    // SAFETY: a bitwise copy of the arena's struct, whose release only counts: each import may
+    // release its copy, and the arena frees the memory once, on drop.
+    let copy = unsafe { std::ptr::read(&raw) };
+    let message = match import_array_data(arena.root_array(raw), data_type, validation) {
         Ok(data) => panic!("expected an error mentioning {needles:?}, imported {data:?}"),
         Err(error) => error.to_string(),
     };
     assert_mentions(&message, needles);
     assert_eq!(arena.base_releases(), usize::from(!was_released), "the failed import releases the base once");
+    let typed = match import_array_as(arena.root_array(copy), data_type, validation) {
+        Ok(array) => panic!("the typed import accepted what the ArrayData import refused: {array:?}"),
+        Err(error) => error.to_string(),
+    };
+    assert_eq!(typed, message, "both outputs refuse alike");
+    assert_eq!(arena.base_releases(), 2 * usize::from(!was_released), "the failed import releases the base once");
     assert_eq!(arena.inner_releases(), 0, "a consumer never calls a child's release");
     message
 }

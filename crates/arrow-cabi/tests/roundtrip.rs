@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use arrow_array::{make_array, Array, ArrayRef, StringArray, StructArray};
 use arrow_buffer::Buffer;
-use arrow_cabi::array::import_array_data;
+use arrow_cabi::array::{import_array_as, import_array_data};
 use arrow_cabi::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_cabi::Validation;
 use arrow_data::ArrayData;
@@ -181,7 +181,12 @@ proptest! {
             let imported = import_array_data(array_from_arrow_rs(theirs), imported_field.data_type(), validation)
                 .unwrap_or_else(|e| panic!("{validation:?} refused a valid {}: {e}", field.data_type()));
             let imported = make_array(imported);
-        prop_assert_eq!(imported.as_ref(), array.as_ref());
+            prop_assert_eq!(imported.as_ref(), array.as_ref());
+            // The typed output, which the crate's own API and the streams use, agrees.
+            let theirs = arrow::ffi::FFI_ArrowArray::new(&data);
+            let typed = import_array_as(array_from_arrow_rs(theirs), imported_field.data_type(), validation)
+                .unwrap_or_else(|e| panic!("{validation:?} refused a valid {} as a typed array: {e}", field.data_type()));
+            prop_assert_eq!(typed.as_ref(), array.as_ref());
         }
         // And the arrow-rs-compatible one-call import.
         let theirs = arrow::ffi::FFI_ArrowArray::new(&data);

@@ -202,9 +202,12 @@ pub fn import_batch_with(array: FFI_ArrowArray, schema: &SchemaRef, plan: &Impor
     unsafe { import::import_batch(array.into_sys(), schema, plan, Level::Checked(validation)) }
 }
 
-/// As [`import_array_as`], as `ArrayData` (one more small vector per node).
+/// As [`import_array_as`], as the `ArrayData` arrow-rs's `from_ffi` returns, built directly (no typed
+/// array is built and taken apart): one allocation per node and its vector of buffers. At
+/// [`Validation::Full`] each node's typed array is built for its checks.
 pub fn import_array_data(array: FFI_ArrowArray, data_type: &DataType, validation: Validation) -> Result<ArrayData> {
-    import_array_as(array, data_type, validation).map(|array| array.to_data())
+    // SAFETY: the invariant of `FFI_ArrowArray`: released (refused first) or valid per the interface.
+    unsafe { import::import_array_data(array.into_sys(), &ImportPlan::new(data_type), Level::Checked(validation)) }
 }
 
 /// Imports `array` as `data_type` with only the structural checks every import runs (see

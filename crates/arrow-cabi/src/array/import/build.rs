@@ -8,16 +8,18 @@
 
 use std::sync::Arc;
 
-use arrow_array::types::{ArrowDictionaryKeyType, ByteArrayType, ByteViewType, RunEndIndexType};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{ArrowDictionaryKeyType, ByteArrayType, ByteViewType, Int16Type, Int32Type, Int64Type, RunEndIndexType};
 use arrow_array::{
     Array, ArrayRef, ArrowPrimitiveType, BooleanArray, DictionaryArray, FixedSizeBinaryArray, FixedSizeListArray,
-    GenericByteArray, GenericByteViewArray, GenericListArray, GenericListViewArray, MapArray, OffsetSizeTrait,
+    GenericByteArray, GenericByteViewArray, GenericListArray, GenericListViewArray, MapArray, NullArray, OffsetSizeTrait,
     PrimitiveArray, RunArray, StructArray, UnionArray,
 };
 use arrow_buffer::{ArrowNativeType, BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, RunEndBuffer, ScalarBuffer};
 use arrow_schema::{DataType, FieldRef, Fields, UnionFields};
 
-use super::validate::Checks;
+use super::full;
+use super::output::Output;
 use crate::error::{Path, Result};
 
 /// The elements of a node a typed array is built over, and its nulls, which the constructor takes.
@@ -35,12 +37,12 @@ pub(super) type Primitive = fn(&DataType, &mut Extent, Buffer) -> ArrayRef;
 pub(super) type Bytes = fn(&mut Extent, Buffer, Buffer) -> ArrayRef;
 /// A view array over its views and data buffers.
 pub(super) type Views = fn(&mut Extent, Buffer, Vec<Buffer>) -> ArrayRef;
-/// A list of the field over its offsets and child, checked to hold what the offsets reach.
-pub(super) type List = fn(&FieldRef, &mut Extent, Buffer, ArrayRef, &Checks, &Path<'_>) -> Result<ArrayRef>;
+/// A list of the field over its offsets and child.
+pub(super) type List = fn(&FieldRef, &mut Extent, Buffer, ArrayRef) -> ArrayRef;
 /// A list view of the field over its offsets, sizes and child.
 pub(super) type ListView = fn(&FieldRef, &mut Extent, Buffer, Buffer, ArrayRef) -> ArrayRef;
 /// A run-end-encoded array of the type (`length` elements from `offset` on) over its run ends and values.
-pub(super) type RunEnd = fn(&DataType, &Extent, ArrayRef, ArrayRef, &Checks, &Path<'_>) -> Result<ArrayRef>;
+pub(super) type RunEnd = fn(&DataType, &Extent, ArrayRef, ArrayRef, &Path<'_>) -> Result<ArrayRef>;
 /// A dictionary array over its keys and values.
 pub(super) type Dictionary = fn(&mut Extent, Buffer, ArrayRef) -> ArrayRef;
 
@@ -114,24 +116,10 @@ pub(super) fn struct_array(fields: &Fields, extent: &mut Extent, columns: Vec<Ar
     unsafe { StructArray::new_unchecked_with_length(fields.clone(), columns, extent.nulls.take(), extent.length) }
 }
 
-/// The last offset, checked to lie within the child of `len` elements.
-fn last_offset_within<O: OffsetSizeTrait>(offsets: &OffsetBuffer<O>, len: usize, checks: &Checks, path: &Path<'_>) -> Result<()> {
-    let end = offsets.last().as_usize();
-    checks.require(end <= len, &path.index("children", 0), || format!("{len} elements, but the offsets reach {end}"))
-}
-
-pub(super) fn list<O: OffsetSizeTrait>(
-    field: &FieldRef,
-    extent: &mut Extent,
-    offsets: Buffer,
-    child: ArrayRef,
-    checks: &Checks,
-    path: &Path<'_>,
-) -> Result<ArrayRef> {
+pub(super) fn list<O: OffsetSizeTrait>(field: &FieldRef, extent: &mut Extent, offsets: Buffer, child: ArrayRef) -> ArrayRef {
     let offsets = checked_offsets::<O>(offsets, extent);
-    last_offset_within(&offsets, child.len(), checks, path)?;
-    // SAFETY: the last offset is within the child (checked).
-    Ok(Arc::new(unsafe { GenericListArray::<O>::new_unchecked(field.clone(), offsets, child, extent.nulls.take()) }))
+    // SAFETY: the walk checked that the last offset is within the child.
+    Arc::new(unsafe { GenericListArray::<O>::new_unchecked(field.clone(), offsets, child, extent.nulls.take()) })
 }
 
 pub(super) fn list_view<O: OffsetSizeTrait>(field: &FieldRef, extent: &mut Extent, offsets: Buffer, sizes: Buffer, child: ArrayRef) -> ArrayRef {
@@ -141,36 +129,20 @@ pub(super) fn list_view<O: OffsetSizeTrait>(field: &FieldRef, extent: &mut Exten
     Arc::new(unsafe { GenericListViewArray::<O>::new_unchecked(field.clone(), offsets, sizes, child, extent.nulls.take()) })
 }
 
-/// A fixed-size list of `size` elements per element, its child checked to hold them.
-pub(super) fn fixed_size_list(field: &FieldRef, size: i32, extent: &mut Extent, child: ArrayRef, checks: &Checks, path: &Path<'_>) -> Result<ArrayRef> {
+/// A fixed-size list of `size` elements per element.
+pub(super) fn fixed_size_list(field: &FieldRef, size: i32, extent: &mut Extent, child: ArrayRef) -> ArrayRef {
     let width = usize::try_from(size).unwrap_or(0);
-    let (len, end) = (child.len(), extent.offset + extent.length);
-    let needed = end.checked_mul(width);
-    checks.require(needed.is_some_and(|needed| len >= needed), &path.index("children", 0), || {
-        format!("{len} elements, but {end} lists of {width} need more")
-    })?;
     let values = child.slice(extent.offset * width, extent.length * width);
-    // SAFETY: the child holds `length * size` elements from the parent's offset on (checked).
-    Ok(Arc::new(unsafe { FixedSizeListArray::new_unchecked(field.clone(), size, values, extent.nulls.take(), extent.length) }))
+    // SAFETY: the walk checked that the child holds `length * size` elements from the parent's offset on.
+    Arc::new(unsafe { FixedSizeListArray::new_unchecked(field.clone(), size, values, extent.nulls.take(), extent.length) })
 }
 
-/// The map array of `field` over `entries` (built from the field's struct type), checked to hold
-/// what the offsets reach, with no null keys.
-pub(super) fn map(
-    field: &FieldRef,
-    sorted: bool,
-    extent: &mut Extent,
-    offsets: Buffer,
-    entries: StructArray,
-    checks: &Checks,
-    path: &Path<'_>,
-) -> Result<ArrayRef> {
+/// The map array of `field` over `entries` (built from the field's struct type).
+pub(super) fn map(field: &FieldRef, sorted: bool, extent: &mut Extent, offsets: Buffer, entries: StructArray) -> ArrayRef {
     let offsets = checked_offsets::<i32>(offsets, extent);
-    last_offset_within(&offsets, entries.len(), checks, path)?;
-    checks.no_nulls(entries.column(0).as_ref(), &path.index("children", 0), "a map's keys")?;
-    // SAFETY: the last offset is within the entries (checked); the entries were built from the
-    // field's struct type, so they have its two children.
-    Ok(Arc::new(unsafe { MapArray::new_unchecked(field.clone(), offsets, entries, extent.nulls.take(), sorted) }))
+    // SAFETY: the walk checked that the last offset is within the entries; the entries were built
+    // from the field's struct type, so they have its two children.
+    Arc::new(unsafe { MapArray::new_unchecked(field.clone(), offsets, entries, extent.nulls.take(), sorted) })
 }
 
 /// A union over its type ids, offsets (dense) and children (aligned to the extent, for sparse).
@@ -183,28 +155,14 @@ pub(super) fn union(fields: &UnionFields, extent: &Extent, type_ids: Buffer, off
     Arc::new(unsafe { UnionArray::new_unchecked(fields.clone(), type_ids, offsets, children) })
 }
 
-pub(super) fn run<R: RunEndIndexType>(
-    data_type: &DataType,
-    extent: &Extent,
-    ends: ArrayRef,
-    values: ArrayRef,
-    checks: &Checks,
-    path: &Path<'_>,
-) -> Result<ArrayRef> {
-    let (n_ends, n_values) = (ends.len(), values.len());
-    checks.require(n_ends == n_values, path, || format!("{n_ends} run ends for {n_values} values"))?;
-    let ends_path = path.index("children", 0);
-    checks.no_nulls(ends.as_ref(), &ends_path, "run ends")?;
+pub(super) fn run<R: RunEndIndexType>(data_type: &DataType, extent: &Extent, ends: ArrayRef, values: ArrayRef, path: &Path<'_>) -> Result<ArrayRef> {
     let Some(ends) = ends.as_any().downcast_ref::<PrimitiveArray<R>>().map(|ends| ends.values().clone()) else {
-        return Err(ends_path.invalid("run ends of the wrong type"));
+        return Err(path.index("children", 0).invalid("run ends of the wrong type"));
     };
-    let last = ends.last().map_or(0, |end| end.as_usize());
-    let end = extent.offset + extent.length;
-    checks.require(last >= end, &ends_path, || format!("the last run ends at {last}, before the array's end {end}"))?;
-    // SAFETY: the run ends cover the array's extent (checked); that they increase is the producer's
-    // promise, which `Full` checks.
+    // SAFETY: the walk checked that the run ends cover the array's extent; that they increase is the
+    // producer's promise, which `Full` checks.
     let ends = unsafe { RunEndBuffer::new_unchecked(ends, extent.offset, extent.length) };
-    // SAFETY: as above; as many run ends as values (checked).
+    // SAFETY: as above; the walk checked there are as many run ends as values.
     Ok(Arc::new(unsafe { RunArray::<R>::new_unchecked(data_type.clone(), ends, values) }))
 }
 
@@ -213,4 +171,89 @@ pub(super) fn dictionary<K: ArrowDictionaryKeyType>(extent: &mut Extent, keys: B
     let keys = unsafe { PrimitiveArray::<K>::new_unchecked(scalars(keys, extent.offset, extent.length), extent.nulls.take()) };
     // SAFETY: the keys are in range of the values by the producer's promise, which `Full` checks.
     Arc::new(unsafe { DictionaryArray::new_unchecked(keys, values) })
+}
+
+/// The typed output: every node as the typed array arrow-rs's `make_array` would build for its type,
+/// built directly with the plan's constructor.
+pub(super) struct Typed;
+
+impl Output for Typed {
+    type Array = ArrayRef;
+    type Struct = StructArray;
+
+    fn len(array: &ArrayRef) -> usize {
+        array.len()
+    }
+    fn null_count(array: &ArrayRef) -> usize {
+        array.null_count()
+    }
+    fn data_type(array: &ArrayRef) -> &DataType {
+        array.data_type()
+    }
+    /// Typed arrays do not carry their parent's offset: sliced (O(1)) unless already the extent.
+    fn cut(child: &mut ArrayRef, offset: usize, length: usize) {
+        if offset != 0 || child.len() != length {
+            *child = child.slice(offset, length);
+        }
+    }
+    fn last_run_end(ends: &ArrayRef) -> Option<usize> {
+        match ends.data_type() {
+            DataType::Int16 => ends.as_primitive::<Int16Type>().values().last().map(|end| end.as_usize()),
+            DataType::Int32 => ends.as_primitive::<Int32Type>().values().last().map(|end| end.as_usize()),
+            DataType::Int64 => ends.as_primitive::<Int64Type>().values().last().map(|end| end.as_usize()),
+            _ => None,
+        }
+    }
+    fn full(array: &ArrayRef) -> Result<(), String> {
+        full::validate(array.as_ref())
+    }
+    fn full_struct(array: &StructArray) -> Result<(), String> {
+        full::validate(array)
+    }
+
+    fn null(_: &DataType, length: usize) -> ArrayRef {
+        Arc::new(NullArray::new(length))
+    }
+    fn primitive(build: Primitive, data_type: &DataType, extent: &mut Extent, values: Buffer) -> ArrayRef {
+        build(data_type, extent, values)
+    }
+    fn boolean(extent: &mut Extent, bits: Buffer) -> ArrayRef {
+        boolean(extent, bits)
+    }
+    fn fixed_size_binary(_: &DataType, size: i32, extent: &mut Extent, values: Buffer, path: &Path<'_>) -> Result<ArrayRef> {
+        fixed_size_binary(usize::try_from(size).unwrap_or(0), size, extent, values, path)
+    }
+    fn bytes(build: Bytes, _: &DataType, extent: &mut Extent, offsets: Buffer, values: Buffer) -> ArrayRef {
+        build(extent, offsets, values)
+    }
+    fn views(build: Views, _: &DataType, extent: &mut Extent, views: Buffer, data: Vec<Buffer>) -> ArrayRef {
+        build(extent, views, data)
+    }
+    fn structure(fields: &Fields, extent: &mut Extent, columns: Vec<ArrayRef>) -> StructArray {
+        struct_array(fields, extent, columns)
+    }
+    fn from_struct(array: StructArray) -> ArrayRef {
+        Arc::new(array)
+    }
+    fn list(build: List, _: &DataType, field: &FieldRef, extent: &mut Extent, offsets: Buffer, child: ArrayRef) -> ArrayRef {
+        build(field, extent, offsets, child)
+    }
+    fn list_view(build: ListView, _: &DataType, field: &FieldRef, extent: &mut Extent, offsets: Buffer, sizes: Buffer, child: ArrayRef) -> ArrayRef {
+        build(field, extent, offsets, sizes, child)
+    }
+    fn fixed_size_list(_: &DataType, field: &FieldRef, size: i32, extent: &mut Extent, child: ArrayRef) -> ArrayRef {
+        fixed_size_list(field, size, extent, child)
+    }
+    fn map(_: &DataType, field: &FieldRef, sorted: bool, extent: &mut Extent, offsets: Buffer, entries: StructArray) -> ArrayRef {
+        map(field, sorted, extent, offsets, entries)
+    }
+    fn union(_: &DataType, fields: &UnionFields, extent: &mut Extent, type_ids: Buffer, offsets: Option<Buffer>, children: Vec<ArrayRef>) -> ArrayRef {
+        union(fields, extent, type_ids, offsets, children)
+    }
+    fn run_end(build: RunEnd, data_type: &DataType, extent: &mut Extent, ends: ArrayRef, values: ArrayRef, path: &Path<'_>) -> Result<ArrayRef> {
+        build(data_type, extent, ends, values, path)
+    }
+    fn dictionary(build: Dictionary, _: &DataType, extent: &mut Extent, keys: Buffer, values: ArrayRef) -> ArrayRef {
+        build(extent, keys, values)
+    }
 }

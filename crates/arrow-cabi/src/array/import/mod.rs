@@ -4,15 +4,18 @@
 //! - [`plan`]: the data type compiled once into what each node's import needs ([`ImportPlan`]).
 //! - [`view`]: the foreign node, checked against its plan; the only reader of producer memory.
 //! - [`walk`]: the one importer, following the plan over the views.
-//! - [`build`]: the typed arrays' constructors; [`validate`]: the levels and their checks;
-//!   [`full`]: the O(data) checks of [`Validation::Full`].
+//! - [`output`]: what the walk builds each node into: typed arrays ([`build`], their constructors)
+//!   or `ArrayData` ([`data`]).
+//! - [`validate`]: the levels and their checks; [`full`]: the O(data) checks of [`Validation::Full`].
 //!
 //! Every imported buffer holds one [`Owner`] through an `Arc`; the owner holds the moved-in base struct
 //! and calls its `release` when the last buffer is dropped, so the producer's release runs exactly once.
 //! Buffers are copied only when under-aligned for their element type.
 
 mod build;
+mod data;
 mod full;
+mod output;
 mod plan;
 pub(crate) mod validate;
 mod view;
@@ -21,11 +24,15 @@ mod walk;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch};
+use arrow_data::ArrayData;
 use arrow_cabi_sys::ArrowArray;
 use arrow_schema::{Schema, SchemaRef};
 
 use crate::error::{Path, Result};
 pub use plan::{ImportPlan, Nullability};
+use build::Typed;
+use data::Data;
+use output::Output;
 use plan::Kind;
 use validate::{Checks, Level};
 pub use validate::Validation;
@@ -70,11 +77,29 @@ impl Owner {
 /// reachable from it valid, and each buffer at least as long as its length, offset and (for
 /// variable-size data) offsets imply.
 pub(crate) unsafe fn import_array(array: ArrowArray, plan: &ImportPlan, level: Level) -> Result<ArrayRef> {
+    // SAFETY: forwarded from the caller.
+    unsafe { import::<Typed>(array, plan, level) }
+}
+
+/// As [`import_array`], as `ArrayData`.
+///
+/// # Safety
+/// As [`import_array`].
+pub(crate) unsafe fn import_array_data(array: ArrowArray, plan: &ImportPlan, level: Level) -> Result<ArrayData> {
+    // SAFETY: forwarded from the caller.
+    unsafe { import::<Data>(array, plan, level) }
+}
+
+/// Imports `array` (moved in) into `O`'s output.
+///
+/// # Safety
+/// As [`import_array`].
+unsafe fn import<O: Output>(array: ArrowArray, plan: &ImportPlan, level: Level) -> Result<O::Array> {
     let path = Path::root("array");
     let owner = Owner::take(array, &path)?;
     // SAFETY: forwarded from the caller; the owner keeps the struct unreleased while buffers use it.
     let view = unsafe { View::root(&owner.0, &owner, &plan.root, &path)? };
-    Walk { checks: Checks::at(level) }.array(&view, &plan.root, &path)
+    Walk::<O>::new(Checks::at(level)).array(&view, &plan.root, &path)
 }
 
 /// Imports `array` (moved in) as a record batch of `schema`, whose struct type `plan` imports: a
@@ -92,12 +117,12 @@ pub(crate) unsafe fn import_batch(array: ArrowArray, schema: &SchemaRef, plan: &
     }
     // SAFETY: as in `import_array`.
     let view = unsafe { View::root(&owner.0, &owner, node, &path)? };
-    let walk = Walk { checks: Checks::at(level) };
+    let walk = Walk::<Typed>::new(Checks::at(level));
     if view.validity(0, walk.checks.full, &path.index("buffers", 0))?.is_some() {
         return Err(path.field("null_count").invalid("a record batch's struct array has top-level nulls"));
     }
     let columns = walk.columns(&view, node, true, &path)?;
-    let schema = match walk::relaxed_fields(node, schema.fields(), &columns) {
+    let schema = match walk::relaxed_fields::<Typed>(node, schema.fields(), &columns) {
         None => schema.clone(),
         Some(fields) => Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone())),
     };

@@ -3,11 +3,9 @@
 //! adds. What a level runs is decided once per import ([`Checks::at`]); the walk asks these.
 #![forbid(unsafe_code)]
 
-use arrow_array::{Array, ArrayRef};
 use arrow_buffer::Buffer;
 use arrow_cabi_sys::ArrowArray;
 
-use super::full;
 use super::plan::{BufferCount, Node};
 use crate::error::{Error, Path, Result};
 use crate::schema::MAX_DEPTH;
@@ -70,39 +68,12 @@ impl Checks {
         Err(path.invalid(what()))
     }
 
-    /// No nulls in `child` (at `path`; `what` names it) where the type forbids them.
-    pub(super) fn no_nulls(&self, child: &dyn Array, path: &Path<'_>, what: &str) -> Result<()> {
-        let count = child.null_count();
+    /// No nulls (`count` of them) in the child at `path` (`what` names it) where the type forbids them.
+    pub(super) fn no_nulls(&self, count: usize, path: &Path<'_>, what: &str) -> Result<()> {
         if !self.nulls || count == 0 {
             return Ok(());
         }
         Err(path.invalid(format!("{count} nulls in {what}, which cannot hold nulls")))
-    }
-
-    /// A child (at `path`) of a struct, a sparse union or a record batch, which the parent (`length`
-    /// elements from `offset` on) indexes one to one: checked to cover the parent's extent, and cut to
-    /// it where longer or where the parent has an offset; with `no_nulls` (a non-nullable field of a
-    /// struct without nulls), also checked to hold no nulls.
-    #[inline]
-    pub(super) fn align(&self, child: &mut ArrayRef, offset: usize, length: usize, no_nulls: bool, path: &Path<'_>) -> Result<()> {
-        let (len, extent) = (child.len(), offset + length);
-        self.require(len >= extent, path, || format!("{len} elements, but the parent spans {extent}"))?;
-        if no_nulls {
-            self.no_nulls(child.as_ref(), path, "a non-nullable field")?;
-        }
-        if offset != 0 || len != length {
-            *child = child.slice(offset, length);
-        }
-        Ok(())
-    }
-
-    /// The [`Validation::Full`] checks of `array`'s own data (its children passed theirs), at `path`.
-    #[inline]
-    pub(super) fn full(&self, array: &dyn Array, path: &Path<'_>) -> Result<()> {
-        if !self.full {
-            return Ok(());
-        }
-        full::validate(array).map_err(|e| path.invalid(e))
     }
 }
 
