@@ -313,6 +313,40 @@ fn run_end_encoded_schema_with_one_child() {
     schema_fails(&arena, raw, &["schema.n_children", "needs 2"]);
 }
 
+/// A node of `format` whose children array holds `held` valid leaf pointers (NULL for none) but whose
+/// `n_children` claims `claimed`: refused for the count its format decides before any child pointer
+/// is read, so that nothing past the `held` pointers is touched (Miri checks that, on this file).
+fn claims_more_children_than_it_holds(format: &'static CStr, held: usize, claimed: i64, needles: &[&str]) {
+    let arena = Arena::new();
+    let mut raw = arena.schema(format.as_ptr(), (0..held).map(|_| arena.leaf(c"i")).collect());
+    raw.n_children = claimed;
+    schema_fails(&arena, raw, needles);
+}
+
+#[test]
+fn leaf_schema_claiming_children_it_does_not_hold() {
+    claims_more_children_than_it_holds(c"i", 0, 3, &["schema.n_children", "3 children", "needs 0"]);
+    claims_more_children_than_it_holds(c"i", 1, 3, &["schema.n_children", "3 children", "needs 0"]);
+}
+
+#[test]
+fn nested_schemas_claiming_more_children_than_their_format_has() {
+    claims_more_children_than_it_holds(c"+l", 1, 2, &["schema.n_children", "2 children", "needs 1"]);
+    claims_more_children_than_it_holds(c"+w:4", 1, 2, &["schema.n_children", "2 children", "needs 1"]);
+    claims_more_children_than_it_holds(c"+r", 2, 3, &["schema.n_children", "3 children", "needs 2"]);
+    claims_more_children_than_it_holds(c"+us:0", 1, 2, &["schema.n_children", "2 children", "1 type ids"]);
+    claims_more_children_than_it_holds(c"+ud:0,1", 2, 5, &["schema.n_children", "5 children", "2 type ids"]);
+}
+
+#[test]
+fn map_schema_claiming_more_children_names_the_count_not_the_entries() {
+    let arena = Arena::new();
+    let entries = arena.schema(c"+s".as_ptr(), vec![arena.leaf(c"u"), arena.leaf(c"i")]);
+    let mut raw = arena.schema(c"+m".as_ptr(), vec![entries]);
+    raw.n_children = 2;
+    schema_fails(&arena, raw, &["schema.n_children", "2 children", "needs 1"]);
+}
+
 #[test]
 fn negative_schema_n_children() {
     let arena = Arena::new();
