@@ -610,6 +610,51 @@ fn negative_n_buffers() {
     array_fails(&arena, raw, &DataType::Int32, Validation::Default, &["array.n_buffers", "negative"]);
 }
 
+/// A valid utf8 view array of one inline value and no data buffers: validity, views, sizes.
+fn utf8_view(arena: &Arena) -> ArrowArray {
+    // An inline view: length 1, then the bytes.
+    let view = 1u128 | (u128::from(b'a') << 32);
+    arena.array(1, 0, vec![std::ptr::null(), arena.data(&[view]), arena.data::<i64>(&[])], Vec::new())
+}
+
+#[test]
+fn a_valid_view_array_is_accepted() {
+    let arena = Arena::new();
+    let data = import_array_data(arena.root_array(utf8_view(&arena)), &DataType::Utf8View, Validation::Full).unwrap();
+    let array = arrow_array::StringViewArray::from(data);
+    assert_eq!(array.value(0), "a");
+}
+
+#[test]
+fn view_n_buffers_past_what_any_producer_holds() {
+    // Refused before the count sizes anything or any pointer past the three held is read (this
+    // file runs under Miri): arrow-rs counts a view's data buffers in u32s.
+    for n_buffers in [i64::MAX, i64::from(i32::MAX) + 1, 1 << 40] {
+        let arena = Arena::new();
+        let mut raw = utf8_view(&arena);
+        raw.n_buffers = n_buffers;
+        let count = n_buffers.to_string();
+        array_fails(&arena, raw, &DataType::Utf8View, Validation::Full, &["array.n_buffers", &count, "at most 2147483647"]);
+    }
+}
+
+#[test]
+fn view_n_buffers_without_the_sizes_buffer_or_negative() {
+    for n_buffers in [2, 1, 0] {
+        let arena = Arena::new();
+        let mut raw = utf8_view(&arena);
+        raw.n_buffers = n_buffers;
+        let count = format!("{n_buffers}, but");
+        array_fails(&arena, raw, &DataType::BinaryView, Validation::Default, &["array.n_buffers", &count, "needs at least 3"]);
+    }
+    for n_buffers in [-1, i64::MIN] {
+        let arena = Arena::new();
+        let mut raw = utf8_view(&arena);
+        raw.n_buffers = n_buffers;
+        array_fails(&arena, raw, &DataType::Utf8View, Validation::Default, &["array.n_buffers", "negative"]);
+    }
+}
+
 #[test]
 fn null_buffers_array() {
     let arena = Arena::new();
