@@ -61,7 +61,7 @@ impl Error {
 }
 
 /// The symbolic name of the errno codes the stream interface recommends.
-fn errno_name(code: i32) -> &'static str {
+pub(crate) fn errno_name(code: i32) -> &'static str {
     match code {
         libc::EINVAL => "EINVAL",
         libc::ENOMEM => "ENOMEM",

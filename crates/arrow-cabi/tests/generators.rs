@@ -11,7 +11,8 @@ use arrow_data::ArrayData;
 use arrow_schema::DataType;
 use common::arrays::{
     all_type_families, any_array, any_data, any_field_and_array, array_of, data_type, empty_data,
-    field_for, record_batch, type_family, visit_types, EMPTY_WAYS, EXTENSION_METADATA_KEY,
+    field_for, one_type_of_every_family, record_batch, type_family, visit_types,
+    with_empty_child_under, EMPTY_CHILD_PARENTS, EMPTY_WAYS, EXTENSION_METADATA_KEY,
     EXTENSION_NAME_KEY, MAX_LEN,
 };
 use proptest::prelude::*;
@@ -112,6 +113,8 @@ fn every_type_family_and_edge_case_appears() {
         }
     };
     let mut top_level: BTreeMap<String, usize> = BTreeMap::new();
+    // The families seen as a child of length 0 under a parent of length > 0.
+    let mut empty_children: BTreeMap<String, usize> = BTreeMap::new();
 
     for _ in 0..512 {
         let array = strategy.new_tree(&mut runner).expect("new tree").current();
@@ -210,6 +213,12 @@ fn every_type_family_and_edge_case_appears() {
             !array.is_empty() && array.null_count() == array.len(),
         );
         walk(&data, &mut |d| {
+            for child in d.child_data().iter().filter(|child| child.is_empty() && !d.is_empty()) {
+                *empty_children.entry(type_family(child.data_type())).or_default() += 1;
+            }
+            hit(&mut edges, "struct with zero fields and length > 0", matches!(d.data_type(), DataType::Struct(f) if f.is_empty()) && !d.is_empty());
+            hit(&mut edges, "w:0 with length > 0", d.data_type() == &DataType::FixedSizeBinary(0) && !d.is_empty());
+            hit(&mut edges, "+w:0 with length > 0", matches!(d.data_type(), DataType::FixedSizeList(_, 0)) && !d.is_empty());
             hit(&mut edges, "child offset > 0", d.offset() > 0);
             hit(&mut edges, "validity buffer present", d.nulls().is_some());
             match d.data_type() {
@@ -302,15 +311,23 @@ fn every_type_family_and_edge_case_appears() {
     println!("type families (count of type nodes): {families:#?}");
     println!("top-level families: {top_level:#?}");
     println!("edge cases: {edges:#?}");
+    println!("length-0 children of non-empty parents: {empty_children:#?}");
     println!("fields with extension metadata: {with_extension}/512");
     assert!(
         missing.is_empty(),
         "type families never generated: {missing:?}"
     );
+    assert!(
+        empty_children.len() >= 10,
+        "any_array makes length-0 children under non-empty parents of many families: {empty_children:?}"
+    );
     let expected_edges = [
         "timestamp with tz",
         "timestamp without tz",
         "struct with zero fields",
+        "struct with zero fields and length > 0",
+        "w:0 with length > 0",
+        "+w:0 with length > 0",
         "union with non-contiguous type ids",
         "union with 3 children",
         "map sorted",
@@ -387,4 +404,27 @@ fn empty_data_is_empty_and_made_every_way_of_every_type() {
     let missing: Vec<_> = all_type_families().into_iter().filter(|f| !families.contains_key(f)).collect();
     assert!(missing.is_empty(), "type families never made empty: {missing:?}");
     assert!(misaligned_refused > 0, "arrow-rs refuses some misaligned empty data");
+}
+
+/// Every type family, as the length-0 child of each parent [`with_empty_child_under`] makes (of
+/// 1..=MAX_LEN slots): valid for arrow-rs, and the child really is empty under a non-empty parent.
+#[test]
+fn every_type_family_is_made_a_length_0_child_of_every_parent() {
+    let mut runner = deterministic_runner();
+    let types = one_type_of_every_family();
+    assert_eq!(types.len(), all_type_families().len());
+    for child in &types {
+        for parent in EMPTY_CHILD_PARENTS {
+            let strategy = with_empty_child_under(parent, child.clone());
+            let array = strategy.new_tree(&mut runner).expect("new tree").current();
+            check_valid(&array);
+            let data = array.to_data();
+            assert!(!data.is_empty(), "{parent} of {child}");
+            // The union's first variant is the one its slots select; a map's values are in its entries.
+            let empty = &data.child_data()[usize::from(parent == "Union(Dense)")];
+            assert!(empty.is_empty(), "{parent} of {child}: child of length {}", empty.len());
+            let of_child = if parent == "Map" { &empty.child_data()[1] } else { empty };
+            assert_eq!(of_child.data_type(), child, "{parent}");
+        }
+    }
 }

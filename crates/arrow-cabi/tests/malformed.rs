@@ -323,6 +323,40 @@ fn run_end_encoded_schema_with_one_child() {
     schema_fails(&arena, raw, &["schema.n_children", "needs 2"]);
 }
 
+/// A node of `format` whose children array holds `held` valid leaf pointers (NULL for none) but whose
+/// `n_children` claims `claimed`: refused for the count its format decides before any child pointer
+/// is read, so that nothing past the `held` pointers is touched (Miri checks that, on this file).
+fn claims_more_children_than_it_holds(format: &'static CStr, held: usize, claimed: i64, needles: &[&str]) {
+    let arena = Arena::new();
+    let mut raw = arena.schema(format.as_ptr(), (0..held).map(|_| arena.leaf(c"i")).collect());
+    raw.n_children = claimed;
+    schema_fails(&arena, raw, needles);
+}
+
+#[test]
+fn leaf_schema_claiming_children_it_does_not_hold() {
+    claims_more_children_than_it_holds(c"i", 0, 3, &["schema.n_children", "3 children", "needs 0"]);
+    claims_more_children_than_it_holds(c"i", 1, 3, &["schema.n_children", "3 children", "needs 0"]);
+}
+
+#[test]
+fn nested_schemas_claiming_more_children_than_their_format_has() {
+    claims_more_children_than_it_holds(c"+l", 1, 2, &["schema.n_children", "2 children", "needs 1"]);
+    claims_more_children_than_it_holds(c"+w:4", 1, 2, &["schema.n_children", "2 children", "needs 1"]);
+    claims_more_children_than_it_holds(c"+r", 2, 3, &["schema.n_children", "3 children", "needs 2"]);
+    claims_more_children_than_it_holds(c"+us:0", 1, 2, &["schema.n_children", "2 children", "1 type ids"]);
+    claims_more_children_than_it_holds(c"+ud:0,1", 2, 5, &["schema.n_children", "5 children", "2 type ids"]);
+}
+
+#[test]
+fn map_schema_claiming_more_children_names_the_count_not_the_entries() {
+    let arena = Arena::new();
+    let entries = arena.schema(c"+s".as_ptr(), vec![arena.leaf(c"u"), arena.leaf(c"i")]);
+    let mut raw = arena.schema(c"+m".as_ptr(), vec![entries]);
+    raw.n_children = 2;
+    schema_fails(&arena, raw, &["schema.n_children", "2 children", "needs 1"]);
+}
+
 #[test]
 fn negative_schema_n_children() {
     let arena = Arena::new();
@@ -584,6 +618,51 @@ fn negative_n_buffers() {
     let mut raw = arena.int32s(&[1]);
     raw.n_buffers = -2;
     array_fails(&arena, raw, &DataType::Int32, Validation::Default, &["array.n_buffers", "negative"]);
+}
+
+/// A valid utf8 view array of one inline value and no data buffers: validity, views, sizes.
+fn utf8_view(arena: &Arena) -> ArrowArray {
+    // An inline view: length 1, then the bytes.
+    let view = 1u128 | (u128::from(b'a') << 32);
+    arena.array(1, 0, vec![std::ptr::null(), arena.data(&[view]), arena.data::<i64>(&[])], Vec::new())
+}
+
+#[test]
+fn a_valid_view_array_is_accepted() {
+    let arena = Arena::new();
+    let data = import_array_data(arena.root_array(utf8_view(&arena)), &DataType::Utf8View, Validation::Full).unwrap();
+    let array = arrow_array::StringViewArray::from(data);
+    assert_eq!(array.value(0), "a");
+}
+
+#[test]
+fn view_n_buffers_past_what_any_producer_holds() {
+    // Refused before the count sizes anything or any pointer past the three held is read (this
+    // file runs under Miri): arrow-rs counts a view's data buffers in u32s.
+    for n_buffers in [i64::MAX, i64::from(i32::MAX) + 1, 1 << 40] {
+        let arena = Arena::new();
+        let mut raw = utf8_view(&arena);
+        raw.n_buffers = n_buffers;
+        let count = n_buffers.to_string();
+        array_fails(&arena, raw, &DataType::Utf8View, Validation::Full, &["array.n_buffers", &count, "at most 2147483647"]);
+    }
+}
+
+#[test]
+fn view_n_buffers_without_the_sizes_buffer_or_negative() {
+    for n_buffers in [2, 1, 0] {
+        let arena = Arena::new();
+        let mut raw = utf8_view(&arena);
+        raw.n_buffers = n_buffers;
+        let count = format!("{n_buffers}, but");
+        array_fails(&arena, raw, &DataType::BinaryView, Validation::Default, &["array.n_buffers", &count, "needs at least 3"]);
+    }
+    for n_buffers in [-1, i64::MIN] {
+        let arena = Arena::new();
+        let mut raw = utf8_view(&arena);
+        raw.n_buffers = n_buffers;
+        array_fails(&arena, raw, &DataType::Utf8View, Validation::Default, &["array.n_buffers", "negative"]);
+    }
 }
 
 #[test]

@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray, StructArray};
 use arrow_cabi::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
+use arrow_buffer::Buffer;
+use arrow_cabi::array::import_array_data;
 use arrow_cabi::{import_batch_from, Nullability, Validation};
+use arrow_data::ArrayData;
 use arrow_schema::{DataType, Field, Fields, Schema};
 
 /// The batch's data exported by arrow-rs, with a schema (also exported by arrow-rs) that declares
@@ -95,4 +98,79 @@ fn relax_changes_nothing_when_the_data_agrees() {
     let batch = import_batch_from(array, &schema, Validation::Default, Nullability::Relax).unwrap();
     assert_eq!(batch, clean);
     assert!(batch.columns().iter().all(|c| c.null_count() == 0));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// A map whose entries field or key field is marked nullable (which the format's Schema.fbs forbids):
+// refused at Full, as arrow-rs's `validate_full` refuses it, naming the field; accepted below Full, as
+// Arrow C++ accepts it (early nanoarrow exported such maps, apache/arrow-nanoarrow#106).
+
+/// `[{a: 1, b: 2}, null, {}]`, a map of utf8 keys to int32 values whose type marks the entries field
+/// and the key field nullable as asked: built unchecked, as a producer may hand it over.
+fn map_data(entries_nullable: bool, key_nullable: bool) -> ArrayData {
+    let kv = Fields::from(vec![Field::new("key", DataType::Utf8, key_nullable), Field::new("value", DataType::Int32, true)]);
+    let columns: Vec<ArrayRef> = vec![Arc::new(StringArray::from(vec!["a", "b"])), Arc::new(Int32Array::from(vec![1, 2]))];
+    let entries = StructArray::new(kv.clone(), columns, None);
+    let entries_field = Field::new("entries", DataType::Struct(kv), entries_nullable);
+    let builder = ArrayData::builder(DataType::Map(Arc::new(entries_field), false))
+        .len(3)
+        .add_buffer(Buffer::from_slice_ref([0i32, 2, 2, 2]))
+        .null_bit_buffer(Some(Buffer::from([0b101u8])))
+        .add_child_data(entries.into_data());
+    // SAFETY: every buffer and child is as long as the map needs; only the nullable flags are off.
+    unsafe { builder.build_unchecked() }
+}
+
+/// `map` as the only field of a three-element struct.
+fn in_a_struct(map: ArrayData) -> ArrayData {
+    let fields = Fields::from(vec![Field::new("m", map.data_type().clone(), true)]);
+    let builder = ArrayData::builder(DataType::Struct(fields)).len(3).add_child_data(map);
+    // SAFETY: the child is as long as the struct.
+    unsafe { builder.build_unchecked() }
+}
+
+/// `data` exported by arrow-rs's `ffi`, moved into our struct.
+fn exported_by_arrow_rs(data: &ArrayData) -> FFI_ArrowArray {
+    let mut array = arrow::ffi::FFI_ArrowArray::new(data);
+    // SAFETY: layout-identical `repr(C)` structs; `from_raw` leaves arrow-rs's released.
+    unsafe { FFI_ArrowArray::from_raw((&mut array as *mut arrow::ffi::FFI_ArrowArray).cast()) }
+}
+
+/// What arrow-rs's own `ffi` import and `validate_full` say of `data` crossing the interface.
+fn arrow_rs_validate_full(data: &ArrayData) -> Result<(), String> {
+    let array = arrow::ffi::FFI_ArrowArray::new(data);
+    // SAFETY: a struct arrow-rs just exported, of that type.
+    let imported = unsafe { arrow::ffi::from_ffi_and_data_type(array, data.data_type().clone()) }.map_err(|e| e.to_string())?;
+    imported.validate_full().map_err(|e| e.to_string())
+}
+
+#[test]
+fn a_map_with_nullable_entries_or_keys_is_refused_at_full_naming_the_field() {
+    let cases = [
+        (map_data(true, false), "array.children[0]: a map's entries field \"entries\" is marked nullable"),
+        (map_data(false, true), "array.children[0].children[0]: a map's key field \"key\" is marked nullable"),
+        (in_a_struct(map_data(true, false)), "array.children[0].children[0]: a map's entries field \"entries\" is marked nullable"),
+        (in_a_struct(map_data(false, true)), "array.children[0].children[0].children[0]: a map's key field \"key\" is marked nullable"),
+    ];
+    for (data, message) in cases {
+        let truth = arrow_rs_validate_full(&data);
+        assert!(truth.is_err(), "arrow-rs's validate_full refuses {:?}", data.data_type());
+        let error = import_array_data(exported_by_arrow_rs(&data), data.data_type(), Validation::Full).unwrap_err();
+        assert_eq!(error.to_string(), message, "arrow-rs says: {}", truth.unwrap_err());
+        for validation in [Validation::Minimal, Validation::Default] {
+            let imported = import_array_data(exported_by_arrow_rs(&data), data.data_type(), validation).unwrap();
+            assert_eq!(imported, data, "{validation:?}");
+        }
+    }
+}
+
+#[test]
+fn a_map_as_the_format_defines_it_is_accepted_at_every_level() {
+    for data in [map_data(false, false), in_a_struct(map_data(false, false))] {
+        arrow_rs_validate_full(&data).unwrap();
+        for validation in [Validation::Minimal, Validation::Default, Validation::Full] {
+            let imported = import_array_data(exported_by_arrow_rs(&data), data.data_type(), validation).unwrap();
+            assert_eq!(imported, data, "{validation:?}");
+        }
+    }
 }

@@ -16,7 +16,10 @@ use arrow_cabi::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_cabi::Validation;
 use arrow_data::ArrayData;
 use arrow_schema::{DataType, Field};
-use common::arrays::{any_array, field_for, field_for_array};
+use common::arrays::{
+    any_array, array_exact, as_every_child, field_for, field_for_array, one_type_of_every_family, with_empty_child_under,
+    zero_width_types, EMPTY_CHILD_PARENTS,
+};
 use proptest::prelude::*;
 
 const LEVELS: [Validation; 3] = [Validation::Minimal, Validation::Default, Validation::Full];
@@ -140,6 +143,103 @@ fn arrow_rs_round_trips(array: &ArrayRef) -> bool {
     unsafe { arrow::ffi::from_ffi(theirs_array, &theirs_schema) }.is_ok_and(|data| data.validate_full().is_ok())
 }
 
+/// (i) our export of `array` as `field`, imported by arrow-rs: the same field and an equal array.
+fn our_export_into_arrow_rs(field: &Field, array: &ArrayRef) {
+    let (ffi_array, ffi_schema) = arrow_cabi::export_array(array, field).unwrap();
+    let (theirs_array, theirs_schema) = into_arrow_rs(ffi_array, ffi_schema);
+    let their_field = Field::try_from(&theirs_schema).unwrap();
+    assert_eq!(their_field.data_type(), field.data_type());
+    assert_eq!(their_field.name(), field.name());
+    assert_eq!(their_field.is_nullable(), field.is_nullable());
+    assert_eq!(their_field.metadata(), field.metadata());
+    // SAFETY: a valid export of this crate.
+    let imported = unsafe { arrow::ffi::from_ffi(theirs_array, &theirs_schema) }.unwrap();
+    imported.validate_full().unwrap();
+    let imported = make_array(imported);
+    assert_eq!(imported.as_ref(), array.as_ref());
+}
+
+/// (ii) arrow-rs's export of `array` as `field`, imported by us at every level (and through the
+/// arrow-rs-compatible one-call import): the same field and an equal array.
+fn arrow_rs_export_into_ours(field: &Field, array: &ArrayRef) {
+    let data = array.to_data();
+    let theirs_schema = arrow::ffi::FFI_ArrowSchema::try_from(field).unwrap();
+    let schema = schema_from_arrow_rs(theirs_schema);
+    let imported_field = Field::try_from(&schema).unwrap();
+    assert_same_field(&imported_field, field);
+    for validation in LEVELS {
+        let theirs = arrow::ffi::FFI_ArrowArray::new(&data);
+        let imported = import_array_data(array_from_arrow_rs(theirs), imported_field.data_type(), validation)
+            .unwrap_or_else(|e| panic!("{validation:?} refused a valid {}: {e}", field.data_type()));
+        let imported = make_array(imported);
+        assert_eq!(imported.as_ref(), array.as_ref());
+        // The typed output, which the crate's own API and the streams use, agrees.
+        let theirs = arrow::ffi::FFI_ArrowArray::new(&data);
+        let typed = import_array_as(array_from_arrow_rs(theirs), imported_field.data_type(), validation)
+            .unwrap_or_else(|e| panic!("{validation:?} refused a valid {} as a typed array: {e}", field.data_type()));
+        assert_eq!(typed.as_ref(), array.as_ref());
+    }
+    let theirs = arrow::ffi::FFI_ArrowArray::new(&data);
+    // SAFETY: a valid export of arrow-rs.
+    let imported = unsafe { arrow_cabi::ffi::from_ffi(array_from_arrow_rs(theirs), &schema) }.unwrap();
+    let imported = make_array(imported);
+    assert_eq!(imported.as_ref(), array.as_ref());
+}
+
+/// Every zero-width type (`w:0`, `+w:0`, the struct without fields) of 5 elements, alone and as the
+/// child of every nested layout, crossed both ways with arrow-rs, deterministically.
+#[test]
+fn zero_width_types_cross_both_ways() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::deterministic_rng(RngAlgorithm::ChaCha));
+    for data_type in zero_width_types().iter().flat_map(as_every_child) {
+        let array = array_exact(&data_type, 5, true).new_tree(&mut runner).unwrap().current();
+        let field = Field::new("f", data_type.clone(), true);
+        assert!(arrow_rs_round_trips(&array), "arrow-rs crosses {data_type}");
+        our_export_into_arrow_rs(&field, &array);
+        arrow_rs_export_into_ours(&field, &array);
+    }
+}
+
+/// Every type family as the length-0 child of every parent `with_empty_child_under` makes (and the
+/// zero-width types alone), crossed both ways with arrow-rs, deterministically; under Miri, a sample.
+#[test]
+fn every_type_as_a_length_0_child_crosses_both_ways() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::deterministic_rng(RngAlgorithm::ChaCha));
+    let types = one_type_of_every_family();
+    let pairs = types.iter().flat_map(|child| EMPTY_CHILD_PARENTS.iter().map(move |parent| (parent, child)));
+    let mut arrow_rs_mishandles = Vec::new();
+    for (parent, child) in pairs.step_by(if cfg!(miri) { 23 } else { 1 }) {
+        let array = with_empty_child_under(parent, child.clone()).new_tree(&mut runner).unwrap().current();
+        let field = Field::new("f", array.data_type().clone(), true);
+        if arrow_rs_round_trips(&array) {
+            our_export_into_arrow_rs(&field, &array);
+        } else {
+            let (theirs_array, theirs_schema) = arrow::ffi::to_ffi(&array.to_data()).unwrap();
+            // SAFETY: a valid export of arrow-rs.
+            let why = match unsafe { arrow::ffi::from_ffi(theirs_array, &theirs_schema) } {
+                Err(e) => format!("import: {e}"),
+                Ok(data) => format!("validate_full: {}", data.validate_full().unwrap_err()),
+            };
+            arrow_rs_mishandles.push(format!("{parent} of {child}: {why}"));
+        }
+        arrow_rs_export_into_ours(&field, &array);
+        for validation in LEVELS {
+            let (ffi_array, ffi_schema) = arrow_cabi::export_array(&array, &field).unwrap();
+            let (_, imported) = arrow_cabi::import_array(ffi_array, &ffi_schema, validation).unwrap();
+            assert_eq!(imported.as_ref(), array.as_ref(), "{parent} of {child} at {validation:?}");
+        }
+    }
+    // The one case arrow-rs's import gets wrong (as in `our_export_into_arrow_rs_import`): an empty
+    // byte array, here below the empty child, whose one offset is not 0; every other must cross.
+    let known = |case: &String| case.contains("validate_full: Invalid argument error: First offset") && case.ends_with("is larger than values length 0");
+    let unknown: Vec<_> = arrow_rs_mishandles.iter().filter(|case| !known(case)).collect();
+    assert!(unknown.is_empty(), "arrow-rs does not import its own export of {unknown:?}");
+}
+
 proptest! {
     // Under Miri's isolation proptest cannot look up the directory to persist failures in.
     #![proptest_config(ProptestConfig {
@@ -154,46 +254,13 @@ proptest! {
         // offset is not 0 it takes the values buffer as empty, and builds data that `validate_full`
         // refuses (the offset is past the end of the values).
         prop_assume!(arrow_rs_round_trips(&array));
-        let (ffi_array, ffi_schema) = arrow_cabi::export_array(&array, &field).unwrap();
-        let (theirs_array, theirs_schema) = into_arrow_rs(ffi_array, ffi_schema);
-        let their_field = Field::try_from(&theirs_schema).unwrap();
-        prop_assert_eq!(their_field.data_type(), field.data_type());
-        prop_assert_eq!(their_field.name(), field.name());
-        prop_assert_eq!(their_field.is_nullable(), field.is_nullable());
-        prop_assert_eq!(their_field.metadata(), field.metadata());
-        // SAFETY: a valid export of this crate.
-        let imported = unsafe { arrow::ffi::from_ffi(theirs_array, &theirs_schema) }.unwrap();
-        imported.validate_full().unwrap();
-        let imported = make_array(imported);
-        prop_assert_eq!(imported.as_ref(), array.as_ref());
+        our_export_into_arrow_rs(&field, &array);
     }
 
     /// (ii) arrow-rs's export, our import, at every validation level.
     #[test]
     fn arrow_rs_export_into_our_import((field, array) in field_and_array()) {
-        let data = array.to_data();
-        let theirs_schema = arrow::ffi::FFI_ArrowSchema::try_from(&field).unwrap();
-        let schema = schema_from_arrow_rs(theirs_schema);
-        let imported_field = Field::try_from(&schema).unwrap();
-        assert_same_field(&imported_field, &field);
-        for validation in LEVELS {
-            let theirs = arrow::ffi::FFI_ArrowArray::new(&data);
-            let imported = import_array_data(array_from_arrow_rs(theirs), imported_field.data_type(), validation)
-                .unwrap_or_else(|e| panic!("{validation:?} refused a valid {}: {e}", field.data_type()));
-            let imported = make_array(imported);
-            prop_assert_eq!(imported.as_ref(), array.as_ref());
-            // The typed output, which the crate's own API and the streams use, agrees.
-            let theirs = arrow::ffi::FFI_ArrowArray::new(&data);
-            let typed = import_array_as(array_from_arrow_rs(theirs), imported_field.data_type(), validation)
-                .unwrap_or_else(|e| panic!("{validation:?} refused a valid {} as a typed array: {e}", field.data_type()));
-            prop_assert_eq!(typed.as_ref(), array.as_ref());
-        }
-        // And the arrow-rs-compatible one-call import.
-        let theirs = arrow::ffi::FFI_ArrowArray::new(&data);
-        // SAFETY: a valid export of arrow-rs.
-        let imported = unsafe { arrow_cabi::ffi::from_ffi(array_from_arrow_rs(theirs), &schema) }.unwrap();
-        let imported = make_array(imported);
-        prop_assert_eq!(imported.as_ref(), array.as_ref());
+        arrow_rs_export_into_ours(&field, &array);
     }
 
     /// (iii) our export, our import: equal, and zero-copy, at every validation level.

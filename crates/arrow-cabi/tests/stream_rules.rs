@@ -838,6 +838,191 @@ fn malformed_producers_are_errors_not_panics() {
     assert_eq!(releases.load(Ordering::SeqCst), 1);
 }
 
+// ---------------------------------------------------------------------------------------------
+// A producer that releases the stream itself inside one of its callbacks (a broken producer, but
+// one a consumer can detect: `release` is NULL when the callback returns). The reader must stop with
+// an error naming the callback, never call the stream again, never release it twice, and release
+// whatever the callback wrote into its out struct (Miri's leak check sees that on this file).
+
+/// Which callback releases the stream.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum ReleaseIn {
+    GetSchema,
+    /// The `get_next` call of this index (0 for the first).
+    GetNext(usize),
+}
+
+/// What the self-releasing producer did; shared with the test, which reclaims it at the end.
+struct SelfReleasing {
+    release_in: ReleaseIn,
+    /// What the releasing callback returns, and whether it fills its out struct first.
+    code: c_int,
+    fill: bool,
+    next_calls: AtomicUsize,
+    released: AtomicBool,
+    releases: AtomicUsize,
+    /// Calls of any callback (release included) on the stream after it was released.
+    calls_after_release: AtomicUsize,
+}
+
+impl SelfReleasing {
+    /// The stream; `private_data` holds one count of the returned `Arc` (reclaimed by [`Self::reclaim`]).
+    fn stream(release_in: ReleaseIn, code: c_int, fill: bool) -> (FFI_ArrowArrayStream, Arc<SelfReleasing>) {
+        let probe = Arc::new(SelfReleasing {
+            release_in,
+            code,
+            fill,
+            next_calls: AtomicUsize::new(0),
+            released: AtomicBool::new(false),
+            releases: AtomicUsize::new(0),
+            calls_after_release: AtomicUsize::new(0),
+        });
+        let raw = ArrowArrayStream {
+            get_schema: Some(self_releasing_get_schema),
+            get_next: Some(self_releasing_get_next),
+            get_last_error: Some(self_releasing_get_last_error),
+            release: Some(self_releasing_release),
+            private_data: Arc::into_raw(probe.clone()).cast_mut().cast(),
+        };
+        // SAFETY: the callbacks below follow the interface until the producer breaks it on purpose.
+        (unsafe { FFI_ArrowArrayStream::from_sys(raw) }, probe)
+    }
+
+    /// # Safety
+    /// `stream` is a stream made by [`Self::stream`] (released or not: release keeps `private_data`).
+    unsafe fn of<'a>(stream: *mut ArrowArrayStream) -> &'a SelfReleasing {
+        // SAFETY: per the caller; the test holds another count of the `Arc` until after the stream is gone.
+        unsafe { &*(*stream).private_data.cast::<SelfReleasing>() }
+    }
+
+    /// Whether the stream was released already (a call now breaks the interface): counted.
+    fn called_after_release(&self) -> bool {
+        let released = self.released.load(Ordering::SeqCst);
+        if released {
+            self.calls_after_release.fetch_add(1, Ordering::SeqCst);
+        }
+        released
+    }
+}
+
+unsafe extern "C" fn self_releasing_get_schema(stream: *mut ArrowArrayStream, out: *mut ArrowSchema) -> c_int {
+    // SAFETY: a stream of `SelfReleasing::stream`.
+    let probe = unsafe { SelfReleasing::of(stream) };
+    if probe.called_after_release() {
+        return libc::EINVAL;
+    }
+    let releasing = probe.release_in == ReleaseIn::GetSchema;
+    if !releasing || probe.fill {
+        let schema = FFI_ArrowSchema::try_from(schema().as_ref()).unwrap();
+        // SAFETY: `out` is writable per the interface.
+        unsafe { ptr::write(out, schema.into_sys()) };
+    }
+    if !releasing {
+        return 0;
+    }
+    // SAFETY: the stream is unreleased (checked above); the producer releases it itself.
+    unsafe { self_releasing_release(stream) };
+    probe.code
+}
+
+unsafe extern "C" fn self_releasing_get_next(stream: *mut ArrowArrayStream, out: *mut ArrowArray) -> c_int {
+    // SAFETY: a stream of `SelfReleasing::stream`.
+    let probe = unsafe { SelfReleasing::of(stream) };
+    if probe.called_after_release() {
+        return libc::EINVAL;
+    }
+    let index = probe.next_calls.fetch_add(1, Ordering::SeqCst);
+    let releasing = probe.release_in == ReleaseIn::GetNext(index);
+    if !releasing || probe.fill {
+        let data = StructArray::from(batch(index as i32)).into_data();
+        // SAFETY: `out` is writable per the interface.
+        unsafe { ptr::write(out, FFI_ArrowArray::new(&data).into_sys()) };
+    }
+    if !releasing {
+        return 0;
+    }
+    // SAFETY: as in `self_releasing_get_schema`.
+    unsafe { self_releasing_release(stream) };
+    probe.code
+}
+
+unsafe extern "C" fn self_releasing_get_last_error(stream: *mut ArrowArrayStream) -> *const c_char {
+    // SAFETY: a stream of `SelfReleasing::stream`.
+    let probe = unsafe { SelfReleasing::of(stream) };
+    if probe.called_after_release() {
+        return ptr::null();
+    }
+    c"self-releasing producer".as_ptr()
+}
+
+unsafe extern "C" fn self_releasing_release(stream: *mut ArrowArrayStream) {
+    // SAFETY: a stream of `SelfReleasing::stream`.
+    let probe = unsafe { SelfReleasing::of(stream) };
+    if probe.called_after_release() {
+        return;
+    }
+    probe.released.store(true, Ordering::SeqCst);
+    probe.releases.fetch_add(1, Ordering::SeqCst);
+    // SAFETY: the stream struct is writable by its producer; private_data stays, so that later
+    // (forbidden) calls are counted rather than undefined.
+    unsafe { (*stream).release = None };
+}
+
+
+/// The producer's own count of its `Arc`, held by `private_data`, given back after the stream is gone.
+fn reclaim(probe: &Arc<SelfReleasing>) {
+    // SAFETY: `private_data` was `Arc::into_raw` of a clone of `probe`, given back once here.
+    drop(unsafe { Arc::from_raw(Arc::as_ptr(probe)) });
+}
+
+#[test]
+fn a_stream_released_inside_get_schema_is_an_error_and_never_called_again() {
+    for (code, fill) in [(0, true), (0, false), (libc::EIO, false), (libc::EINVAL, true)] {
+        for batches in [true, false] {
+            let (stream, probe) = SelfReleasing::stream(ReleaseIn::GetSchema, code, fill);
+            let error = if batches {
+                RecordBatchStreamReader::try_new(stream).unwrap_err().to_string()
+            } else {
+                ArrayStreamReader::try_new(stream).unwrap_err().to_string()
+            };
+            assert!(error.contains("stream.get_schema: the producer released the stream inside get_schema"), "{error}");
+            assert_eq!(probe.releases.load(Ordering::SeqCst), 1, "code {code}, fill {fill}");
+            assert_eq!(probe.calls_after_release.load(Ordering::SeqCst), 0, "code {code}, fill {fill}");
+            reclaim(&probe);
+        }
+    }
+}
+
+#[test]
+fn a_stream_released_inside_get_next_is_an_error_and_never_called_again() {
+    for at in [0, 1] {
+        for (code, fill) in [(0, true), (0, false), (libc::EIO, false), (libc::ENOMEM, true)] {
+            let (stream, probe) = SelfReleasing::stream(ReleaseIn::GetNext(at), code, fill);
+            let mut reader = RecordBatchStreamReader::try_new(stream).unwrap();
+            for index in 0..at {
+                assert_eq!(reader.next().unwrap().unwrap(), batch(index as i32));
+            }
+            let error = reader.next().unwrap().unwrap_err().to_string();
+            assert!(error.contains("stream.get_next: the producer released the stream inside get_next"), "{error}");
+            // Nothing more from a released stream, however often it is asked.
+            assert!(reader.next().is_none());
+            assert!(reader.next().is_none());
+            drop(reader);
+            assert_eq!(probe.releases.load(Ordering::SeqCst), 1, "at {at}, code {code}, fill {fill}");
+            assert_eq!(probe.calls_after_release.load(Ordering::SeqCst), 0, "at {at}, code {code}, fill {fill}");
+            assert_eq!(probe.next_calls.load(Ordering::SeqCst), at + 1);
+            reclaim(&probe);
+        }
+    }
+    let (stream, probe) = SelfReleasing::stream(ReleaseIn::GetNext(0), 0, true);
+    let mut reader = ArrayStreamReader::try_new(stream).unwrap();
+    assert!(reader.next().unwrap().is_err());
+    assert!(reader.next().is_none());
+    drop(reader);
+    assert_eq!((probe.releases.load(Ordering::SeqCst), probe.calls_after_release.load(Ordering::SeqCst)), (1, 0));
+    reclaim(&probe);
+}
+
 #[test]
 fn a_batch_that_does_not_match_the_schema_is_an_error() {
     let declared = Arc::new(Schema::new(vec![Field::new("a", DataType::Int32, true)]));

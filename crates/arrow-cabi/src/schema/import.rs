@@ -144,7 +144,7 @@ impl Importer {
             .map_err(|e| path.field("metadata").invalid(e.to_string()))?;
 
         // SAFETY: forwarded from the caller.
-        let children = unsafe { self.children(schema, path)? };
+        let children = unsafe { self.children(schema, &format, path)? };
         let data_type = build(format, children, flags, path)?;
 
         let data_type = if schema.dictionary.is_null() {
@@ -170,11 +170,22 @@ impl Importer {
         Ok(Parts { name, data_type, flags, metadata })
     }
 
+    /// The children of a node of `format`, their count checked against the one the format decides
+    /// before any child pointer is read: a producer whose node claims more children than its format
+    /// has may hold fewer pointers than it claims.
+    ///
     /// # Safety
     /// As [`import_field`].
-    unsafe fn children(&mut self, schema: &ArrowSchema, path: &Path<'_>) -> Result<Children> {
+    unsafe fn children(&mut self, schema: &ArrowSchema, format: &Format, path: &Path<'_>) -> Result<Children> {
         let count = usize::try_from(schema.n_children)
             .map_err(|_| path.field("n_children").invalid(format!("negative: {}", schema.n_children)))?;
+        if let Some(needed) = child_count(format).filter(|&needed| needed != count) {
+            let what = match format {
+                Format::Union(..) => format!("the format lists {needed} type ids"),
+                _ => format!("this format needs {needed}"),
+            };
+            return Err(path.field("n_children").invalid(format!("{count} children, but {what}")));
+        }
         if count == 0 {
             return Ok(Children::new());
         }
@@ -196,7 +207,24 @@ impl Importer {
     }
 }
 
-/// Builds the data type a format string and its children describe; checks the children fit.
+/// How many children a node of `format` has; `None` for a struct, which has any number.
+fn child_count(format: &Format) -> Option<usize> {
+    match format {
+        Format::Leaf(_) => Some(0),
+        Format::List
+        | Format::LargeList
+        | Format::ListView
+        | Format::LargeListView
+        | Format::FixedSizeList(_)
+        | Format::Map => Some(1),
+        Format::RunEndEncoded => Some(2),
+        Format::Union(_, type_ids) => Some(type_ids.len()),
+        Format::Struct => None,
+    }
+}
+
+/// Builds the data type a format string and its children (as many as [`child_count`] says) describe;
+/// checks the children's types fit.
 fn build(format: Format, children: Children, flags: i64, path: &Path<'_>) -> Result<DataType> {
     let one = |children| exactly::<1>(children, path).map(|[child]| child);
     Ok(match format {
@@ -221,13 +249,6 @@ fn build(format: Format, children: Children, flags: i64, path: &Path<'_>) -> Res
             DataType::Map(entries, flags & ARROW_FLAG_MAP_KEYS_SORTED != 0)
         }
         Format::Union(mode, type_ids) => {
-            if children.len() != type_ids.len() {
-                return Err(path.field("n_children").invalid(format!(
-                    "{} children, but the format lists {} type ids",
-                    children.len(),
-                    type_ids.len()
-                )));
-            }
             let fields = UnionFields::try_new(type_ids, children.into_vec())
                 .map_err(|e| path.field("format").invalid(e.to_string()))?;
             DataType::Union(fields, mode)

@@ -18,7 +18,8 @@ use crate::schema::{self, FFI_ArrowSchema};
 #[derive(Debug)]
 struct Consumer {
     stream: FFI_ArrowArrayStream,
-    /// Set once the producer signalled the end; later calls answer `None` without asking it.
+    /// Set once the producer signalled the end, or released the stream itself inside a callback (an
+    /// error, reported once); later calls answer `None` without asking it.
     finished: bool,
 }
 
@@ -68,8 +69,18 @@ impl Consumer {
         Ok((!self.finished).then_some(array))
     }
 
-    /// Turns a non-zero return code into an error carrying the producer's message.
-    fn check(&mut self, code: i32, call: &str) -> Result<()> {
+    /// Turns a non-zero return code into an error carrying the producer's message, and a stream the
+    /// producer released inside the callback into an error saying so: such a stream is never called
+    /// again (nor released again: its `release` is NULL), and whatever the callback wrote into its
+    /// out struct is released with it.
+    fn check(&mut self, code: i32, call: &'static str) -> Result<()> {
+        if self.stream.as_sys().release.is_none() {
+            self.finished = true;
+            let returned = if code == 0 { "0".to_string() } else { format!("{} ({code})", crate::error::errno_name(code)) };
+            return Err(Path::root("stream").field(call).invalid(format!(
+                "the producer released the stream inside {call} (which returned {returned}); it cannot be read further"
+            )));
+        }
         if code == 0 {
             return Ok(());
         }

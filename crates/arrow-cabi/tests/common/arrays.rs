@@ -24,7 +24,14 @@
 //!   nested inside lists, structs, maps and unions;
 //! - run-end encoded arrays with Int16/Int32/Int64 run ends;
 //! - maps with non-null keys, `keys_sorted` true (keys really sorted in each map) or false;
-//! - field names that are empty or non-ASCII, and field metadata on nested fields.
+//! - field names that are empty or non-ASCII, and field metadata on nested fields;
+//! - the zero-width layouts: fixed-size binary of width 0 (`w:0`, also as map keys and dictionary
+//!   values), fixed-size lists of size 0 (`+w:0`) and structs without fields, of any length
+//!   ([`zero_width_types`], [`as_every_child`] for deterministic tests);
+//! - length-0 children of every type under non-empty parents: lists, list views and maps whose
+//!   every element is empty, `+w:0`, dense unions with a variant no slot selects, dictionaries of
+//!   all-null keys over no values ([`with_empty_child`], part of [`any_array`];
+//!   [`one_type_of_every_family`] for deterministic tests).
 //!
 //! Arrays stay small (about 20 slots per level) so that Miri can run a few cases.
 
@@ -135,7 +142,8 @@ pub fn leaf_type() -> BoxedStrategy<DataType> {
         n => select(simple),
         4 => decimal_type(),
         4 => timestamp_type(),
-        1 => (1i32..=8).prop_map(DataType::FixedSizeBinary),
+        // Width 0 (`w:0`) is legal, and its length cannot be told from its (empty) values.
+        2 => prop_oneof![1 => Just(0i32), 1 => 1i32..=8].prop_map(DataType::FixedSizeBinary),
     ]
     .boxed()
 }
@@ -296,7 +304,7 @@ fn map_key_type() -> BoxedStrategy<DataType> {
         4 => select(vec![
             Boolean, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Float32, Float64,
             Date32, Date64, Utf8, LargeUtf8, Utf8View, Binary, LargeBinary, BinaryView,
-            FixedSizeBinary(3), Timestamp(TimeUnit::Millisecond, Some(Arc::from("UTC"))),
+            FixedSizeBinary(3), FixedSizeBinary(0), Timestamp(TimeUnit::Millisecond, Some(Arc::from("UTC"))),
         ]),
         1 => (1u8..=38).prop_flat_map(|p| (0..=(p as i8)).prop_map(move |s| Decimal128(p, s))),
     ]
@@ -308,7 +316,7 @@ fn dictionary_value_type(inner: BoxedStrategy<DataType>) -> BoxedStrategy<DataTy
     prop_oneof![
         3 => Just(Utf8),
         2 => Just(Int64),
-        2 => select(vec![LargeUtf8, Binary, Utf8View, Float64, FixedSizeBinary(3), Int8]),
+        2 => select(vec![LargeUtf8, Binary, Utf8View, Float64, FixedSizeBinary(3), FixedSizeBinary(0), Int8]),
         2 => inner.prop_filter("dictionary values", |t| {
             !matches!(t, Dictionary(..) | RunEndEncoded(..) | Null | Union(..))
         }),
@@ -338,7 +346,8 @@ fn nested_type(child: BoxedStrategy<DataType>) -> BoxedStrategy<DataType> {
     let large_list = item().prop_map(DataType::LargeList).boxed();
     let list_view = item().prop_map(DataType::ListView).boxed();
     let large_list_view = item().prop_map(DataType::LargeListView).boxed();
-    let fixed_size_list = (item(), prop_oneof![1 => Just(0i32), 8 => 1i32..=3])
+    // Size 0 (`+w:0`) is legal: a child of length 0 under any number of lists.
+    let fixed_size_list = (item(), prop_oneof![1 => Just(0i32), 3 => 1i32..=3])
         .prop_map(|(f, n)| DataType::FixedSizeList(f, n))
         .boxed();
     let strukt = vec(child_field(field_name(), inner()), 0..=3)
@@ -580,16 +589,142 @@ pub fn array_of(data_type: DataType, max_len: usize) -> BoxedStrategy<ArrayRef> 
         .boxed()
 }
 
-/// Arrays of any type: `data_type(3)` then [`array_of`] (at most [`MAX_LEN`] slots), then
-/// sometimes sliced (random offset and length, including zero-length slices).
+/// Arrays of any type: `data_type(3)` then [`array_of`] (at most [`MAX_LEN`] slots), or (one time in
+/// ten) a non-empty parent over a length-0 child of any type ([`with_empty_child`]); then sometimes
+/// sliced (random offset and length, including zero-length slices).
 pub fn any_array() -> BoxedStrategy<ArrayRef> {
-    data_type_boxed(DEPTH)
-        .prop_flat_map(|dt| array_of(dt, MAX_LEN))
+    prop_oneof![
+        9 => data_type_boxed(DEPTH).prop_flat_map(|dt| array_of(dt, MAX_LEN)),
+        1 => data_type_boxed(DEPTH - 1).prop_flat_map(with_empty_child),
+    ]
         .prop_flat_map(|array| {
             let len = array.len();
             sometimes_sliced(array, len, |array, offset, n| array.slice(offset, n))
         })
         .boxed()
+}
+
+/// The parents [`with_empty_child_under`] builds over a length-0 child.
+pub const EMPTY_CHILD_PARENTS: [&str; 8] =
+    ["List", "LargeList", "ListView", "LargeListView", "FixedSizeList", "Map", "Union(Dense)", "Dictionary"];
+
+/// An array of 1..=[`MAX_LEN`] slots, sometimes with nulls, whose child of type `child` has length 0,
+/// under any of [`EMPTY_CHILD_PARENTS`].
+pub fn with_empty_child(child: DataType) -> BoxedStrategy<ArrayRef> {
+    let parents: Vec<_> = EMPTY_CHILD_PARENTS.iter().map(|parent| with_empty_child_under(parent, child.clone())).collect();
+    Union::new(parents).boxed()
+}
+
+/// An array of 1..=[`MAX_LEN`] slots, sometimes with nulls, of the `parent` kind (one of
+/// [`EMPTY_CHILD_PARENTS`]) whose child of type `child` has length 0: lists and list views whose
+/// every list is empty, a `+w:0` fixed-size list, a map without entries (of `child` values), a dense
+/// union whose `child` variant no slot selects, a dictionary whose keys are all null over no values
+/// (where `child` may be dictionary values; a list otherwise).
+pub fn with_empty_child_under(parent: &str, child: DataType) -> BoxedStrategy<ArrayRef> {
+    let parent = parent.to_string();
+    (1..=MAX_LEN, array_exact(&child, 0, true))
+        .prop_flat_map(move |(len, empty)| (Just(len), validity(len, true), Just(empty)))
+        .prop_map(move |(len, nulls, empty)| {
+            let item = |name: &str| Arc::new(Field::new(name, empty.data_type().clone(), true));
+            let zeros = |width: usize| Buffer::from(vec![0u8; width * (len + 1)]);
+            let as_dictionary_values = !matches!(
+                empty.data_type(),
+                DataType::Dictionary(..) | DataType::RunEndEncoded(..) | DataType::Null | DataType::Union(..)
+            );
+            let builder = match parent.as_str() {
+                "LargeList" => ArrayData::builder(DataType::LargeList(item("item"))).add_buffer(zeros(8)),
+                "ListView" => ArrayData::builder(DataType::ListView(item("item")))
+                    .add_buffer(Buffer::from(vec![0u8; 4 * len]))
+                    .add_buffer(Buffer::from(vec![0u8; 4 * len])),
+                "LargeListView" => ArrayData::builder(DataType::LargeListView(item("item")))
+                    .add_buffer(Buffer::from(vec![0u8; 8 * len]))
+                    .add_buffer(Buffer::from(vec![0u8; 8 * len])),
+                "FixedSizeList" => ArrayData::builder(DataType::FixedSizeList(item("item"), 0)),
+                "Map" => {
+                    let keys = Field::new("key", DataType::Utf8, false);
+                    let kv = Fields::from(vec![keys, Field::new("value", empty.data_type().clone(), true)]);
+                    let entries = ArrayData::builder(DataType::Struct(kv.clone()))
+                        .child_data(vec![ArrayData::new_empty(&DataType::Utf8), empty.to_data()])
+                        .build()
+                        .expect("empty map entries");
+                    let field = Arc::new(Field::new("entries", DataType::Struct(kv), false));
+                    let map = ArrayData::builder(DataType::Map(field, false)).add_buffer(zeros(4));
+                    return finish(map.len(len).nulls(nulls).add_child_data(entries));
+                }
+                "Union(Dense)" => {
+                    let fields = UnionFields::try_new(vec![0, 1], vec![Field::new("used", DataType::Int32, true), item("empty").as_ref().clone()])
+                        .expect("two type ids, two fields");
+                    let used = ArrayData::builder(DataType::Int32).len(len).add_buffer(Buffer::from(vec![0u8; 4 * len]));
+                    let offsets: Vec<i32> = (0..len as i32).collect();
+                    let union = ArrayData::builder(DataType::Union(fields, UnionMode::Dense))
+                        .add_buffer(Buffer::from(vec![0u8; len]))
+                        .add_buffer(Buffer::from_vec(offsets))
+                        .child_data(vec![used.build().expect("int32 values"), empty.to_data()]);
+                    return finish(union.len(len));
+                }
+                "Dictionary" if as_dictionary_values => {
+                    let dictionary = DataType::Dictionary(Box::new(DataType::Int32), Box::new(empty.data_type().clone()));
+                    let keys = ArrayData::builder(dictionary).add_buffer(Buffer::from(vec![0u8; 4 * len]));
+                    let all_null = NullBuffer::new_null(len);
+                    return finish(keys.len(len).nulls(Some(all_null)).add_child_data(empty.to_data()));
+                }
+                _ => ArrayData::builder(DataType::List(item("item"))).add_buffer(zeros(4)),
+            };
+            finish(builder.len(len).nulls(nulls).add_child_data(empty.to_data()))
+        })
+        .boxed()
+}
+
+/// The zero-width types: `w:0`, `+w:0` (of int32 and of `w:0`), `+w:3` of `w:0`, and the struct
+/// without fields, each of which holds any number of elements in no bytes.
+pub fn zero_width_types() -> Vec<DataType> {
+    let item = |dt: DataType| Arc::new(Field::new("item", dt, true));
+    vec![
+        DataType::FixedSizeBinary(0),
+        DataType::FixedSizeList(item(DataType::Int32), 0),
+        DataType::FixedSizeList(item(DataType::FixedSizeBinary(0)), 0),
+        DataType::FixedSizeList(item(DataType::FixedSizeBinary(0)), 3),
+        DataType::Struct(Fields::empty()),
+    ]
+}
+
+/// `dt` alone and as the child of each nested layout: a struct field, list, large list view and
+/// fixed-size list items, map values and a sparse union's variant.
+pub fn as_every_child(dt: &DataType) -> Vec<DataType> {
+    let field = |name: &str| Arc::new(Field::new(name, dt.clone(), true));
+    let entries = Fields::from(vec![Field::new("key", DataType::Utf8, false), Field::new("value", dt.clone(), true)]);
+    let union = UnionFields::try_new(vec![3, 7], vec![Field::new("i", DataType::Int32, true), field("z").as_ref().clone()]);
+    vec![
+        dt.clone(),
+        DataType::Struct(Fields::from(vec![field("z")])),
+        DataType::List(field("item")),
+        DataType::LargeListView(field("item")),
+        DataType::FixedSizeList(field("item"), 2),
+        DataType::Map(Arc::new(Field::new("entries", DataType::Struct(entries), false)), false),
+        DataType::Union(union.expect("two ids, two fields"), UnionMode::Sparse),
+    ]
+}
+
+/// One data type of every family [`all_type_families`] lists, nested at most one level (found by a
+/// deterministic walk over [`data_type`]`(1)`), in the order of that list.
+pub fn one_type_of_every_family() -> Vec<DataType> {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::deterministic_rng(RngAlgorithm::ChaCha));
+    let mut found: HashMap<String, DataType> = HashMap::new();
+    let families = all_type_families();
+    let strategy = data_type(1);
+    for _ in 0..100_000 {
+        if found.len() == families.len() {
+            break;
+        }
+        let dt = strategy.new_tree(&mut runner).expect("new tree").current();
+        found.entry(type_family(&dt)).or_insert(dt);
+    }
+    families
+        .iter()
+        .map(|family| found.remove(family).unwrap_or_else(|| panic!("no type of family {family} found")))
+        .collect()
 }
 
 /// `value` as it is, or (twice as often) sliced by `slice` to a random offset and length within its

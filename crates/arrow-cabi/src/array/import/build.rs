@@ -104,7 +104,9 @@ pub(super) fn views<T: ByteViewType + ?Sized>(extent: &mut Extent, views: Buffer
 
 pub(super) fn fixed_size_binary(width: usize, size: i32, extent: &mut Extent, values: Buffer, path: &Path<'_>) -> Result<ArrayRef> {
     let values = values.slice_with_length(extent.offset * width, extent.length * width);
-    let array = FixedSizeBinaryArray::try_new(size, values, extent.nulls.take()).map_err(|e| path.invalid(e.to_string()))?;
+    // With the length given: of zero-width values, the length cannot be told from the values.
+    let array = FixedSizeBinaryArray::try_new_with_len(size, values, extent.nulls.take(), extent.length)
+        .map_err(|e| path.invalid(e.to_string()))?;
     Ok(Arc::new(array))
 }
 

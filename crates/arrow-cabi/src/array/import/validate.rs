@@ -5,6 +5,7 @@
 
 use arrow_buffer::Buffer;
 use arrow_cabi_sys::ArrowArray;
+use arrow_schema::{DataType, Field};
 
 use super::plan::{BufferCount, Node};
 use crate::error::{Error, Path, Result};
@@ -27,7 +28,8 @@ pub enum Validation {
     #[default]
     Default,
     /// Also everything arrow-rs's `ArrayData::validate_full` checks: every offset, UTF-8, union type ids
-    /// and offsets, run ends, dictionary keys, list views, and the null counts; O(data).
+    /// and offsets, run ends, dictionary keys, list views, and the null counts; O(data). Also that a map's
+    /// entries and key fields are not marked nullable, which arrow-rs refuses and the levels below accept.
     Full,
 }
 
@@ -75,6 +77,25 @@ impl Checks {
         }
         Err(path.invalid(format!("{count} nulls in {what}, which cannot hold nulls")))
     }
+}
+
+/// A map type's entries field and its key field must not be marked nullable (the format's
+/// `Schema.fbs`); arrow-rs's `ArrayData::validate` refuses both, so [`Validation::Full`] does, naming
+/// the field. Below `Full` they are accepted, as Arrow C++ accepts them: nanoarrow before 0.2 exported
+/// such maps, and arrow-rs's array code does not rely on the flags (the keys' nulls, which it does
+/// rely on, are refused from [`Validation::Default`] up).
+pub(super) fn map_fields(entries: &Field, path: &Path<'_>) -> Result<()> {
+    let entries_path = path.index("children", 0);
+    if entries.is_nullable() {
+        return Err(entries_path.invalid(format!("a map's entries field {:?} is marked nullable", entries.name())));
+    }
+    if let DataType::Struct(fields) = entries.data_type() {
+        if let Some(key) = fields.first().filter(|key| key.is_nullable()) {
+            let key_path = entries_path.index("children", 0);
+            return Err(key_path.invalid(format!("a map's key field {:?} is marked nullable", key.name())));
+        }
+    }
+    Ok(())
 }
 
 /// The most buffers a view node may list: arrow-rs counts a view's data buffers in `u32`s, and a

@@ -15,7 +15,7 @@ use arrow_schema::{FieldRef, Fields};
 use super::build::Extent;
 use super::output::Output;
 use super::plan::{Kind, Node};
-use super::validate::Checks;
+use super::validate::{self, Checks};
 use super::view::View;
 use crate::error::{Path, Result};
 
@@ -113,6 +113,9 @@ impl<O: Output> Walk<O> {
                 O::fixed_size_list(data_type, field, *size, &mut extent, child)
             }
             Kind::Map { field, sorted } => {
+                if self.checks.full {
+                    validate::map_fields(field, path)?;
+                }
                 let mut extent = self.extent(view, path)?;
                 let (offsets, end) = view.offsets(1, 4, bounds, &buffer(1))?;
                 let entries_path = path.index("children", 0);
