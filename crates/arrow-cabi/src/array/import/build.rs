@@ -193,8 +193,8 @@ impl Output for Typed {
         array.data_type()
     }
     /// Typed arrays do not carry their parent's offset: sliced (O(1)) unless already the extent.
-    fn cut(child: &mut ArrayRef, offset: usize, length: usize) {
-        if offset != 0 || child.len() != length {
+    fn cut(child: &mut ArrayRef, len: usize, offset: usize, length: usize) {
+        if offset != 0 || len != length {
             *child = child.slice(offset, length);
         }
     }

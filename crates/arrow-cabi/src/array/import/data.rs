@@ -45,7 +45,7 @@ impl Output for Data {
         array.data_type()
     }
     /// `ArrayData` children carry their parent's offset: nothing to cut.
-    fn cut(_: &mut ArrayData, _: usize, _: usize) {}
+    fn cut(_: &mut ArrayData, _: usize, _: usize, _: usize) {}
     fn last_run_end(ends: &ArrayData) -> Option<usize> {
         let index = (ends.offset() + ends.len()).checked_sub(1)?;
         let values = ends.buffers().first()?;

@@ -24,10 +24,10 @@ pub(super) trait Output {
     fn null_count(array: &Self::Array) -> usize;
     /// Its data type.
     fn data_type(array: &Self::Array) -> &DataType;
-    /// A child that its parent (a struct, a sparse union, a batch) indexes one to one, cut to the
-    /// parent's `length` elements from `offset` on if the output's children do not carry the
-    /// parent's offset.
-    fn cut(child: &mut Self::Array, offset: usize, length: usize);
+    /// A child of `len` elements that its parent (a struct, a sparse union, a batch) indexes one to
+    /// one, cut to the parent's `length` elements from `offset` on if the output's children do not
+    /// carry the parent's offset.
+    fn cut(child: &mut Self::Array, len: usize, offset: usize, length: usize);
     /// The last run end of a run-end-encoded array's run ends, if there are any.
     fn last_run_end(ends: &Self::Array) -> Option<usize>;
     /// The [`Validation::Full`](super::Validation::Full) checks of the node's own data (its children

@@ -207,7 +207,7 @@ impl<O: Output> Walk<O> {
         if no_nulls {
             self.checks.no_nulls(O::null_count(child), path, "a non-nullable field")?;
         }
-        O::cut(child, offset, length);
+        O::cut(child, len, offset, length);
         Ok(())
     }
 
