@@ -341,12 +341,24 @@ fn the_tree_sizes_nested_and_view_buffers() {
 fn the_tree_refuses_malformed_nodes_by_path_and_releases_once() {
     let (field, array) = int_struct();
     type Corrupt = fn(&mut ArrowArray);
+    // Each case changes only counts and pointers of our own unreleased export.
     let cases: [(Corrupt, &str); 4] = [
-        // SAFETY (each case): the export is ours and unreleased; only counts and pointers are changed.
-        (|raw| unsafe { *raw.children.add(0) = std::ptr::null_mut() }, "device_array.array.children[0]: NULL child pointer"),
+        (
+            // SAFETY: the struct has two children.
+            |raw| unsafe { *raw.children.add(0) = std::ptr::null_mut() },
+            "device_array.array.children[0]: NULL child pointer",
+        ),
         (|raw| raw.n_children = 1, "device_array.array.n_children: is 1; Struct"),
-        (|raw| unsafe { (**raw.children.add(1)).length = -4 }, "device_array.array.children[1].length: is negative (-4)"),
-        (|raw| unsafe { (**raw.children.add(1)).n_buffers = 2 }, "device_array.array.children[1].n_buffers: is 2; Utf8 has 3"),
+        (
+            // SAFETY: the struct has two children, each a valid array.
+            |raw| unsafe { (**raw.children.add(1)).length = -4 },
+            "device_array.array.children[1].length: is negative (-4)",
+        ),
+        (
+            // SAFETY: as above.
+            |raw| unsafe { (**raw.children.add(1)).n_buffers = 2 },
+            "device_array.array.children[1].n_buffers: is 2; Utf8 has 3",
+        ),
     ];
     for (corrupt, message) in cases {
         let mut device = on_device(FFI_ArrowArray::from_array(array.clone()), ArrowDeviceType::CUDA);
