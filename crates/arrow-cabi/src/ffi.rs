@@ -8,3 +8,4 @@
 
 pub use crate::array::{from_ffi, from_ffi_and_data_type, to_ffi, FFI_ArrowArray, Validation};
 pub use crate::schema::{Flags, FFI_ArrowSchema};
+pub use crate::device::{from_device_ffi, from_device_ffi_and_data_type, to_device_ffi, ArrowDeviceType, FFI_ArrowDeviceArray};

@@ -7,3 +7,6 @@ pub use crate::stream::{
     export_arrays, export_batches, export_reader_into_raw, ArrayStreamReader, FFI_ArrowArrayStream,
     RecordBatchStreamReader,
 };
+pub use crate::device::{
+    export_device_arrays, export_device_batches, ArrowDeviceArrayStreamReader, FFI_ArrowDeviceArrayStream,
+};

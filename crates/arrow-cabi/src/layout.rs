@@ -3,9 +3,7 @@
 //! Export and import both read this table, so the two cannot disagree about which buffer comes where.
 #![forbid(unsafe_code)]
 
-use arrow_schema::{DataType, FieldRef, UnionMode};
-#[cfg(test)]
-use arrow_schema::IntervalUnit;
+use arrow_schema::{DataType, FieldRef, IntervalUnit, UnionMode};
 
 /// What one buffer of a layout holds, and so how its byte length follows from the array's extent
 /// (`offset + length` elements).
@@ -63,8 +61,8 @@ pub(crate) fn layout(data_type: &DataType) -> Layout {
 }
 
 /// The byte width of one element of `data_type`'s data buffer, for the fixed-width layouts. The import
-/// plan takes its widths from the native types; its tests check them against this.
-#[cfg(test)]
+/// plan takes its widths from the native types; its tests check them against this. The device layer
+/// sizes buffers it cannot read with it.
 pub(crate) fn fixed_width(data_type: &DataType) -> Option<usize> {
     Some(match data_type {
         DataType::Int8 | DataType::UInt8 => 1,

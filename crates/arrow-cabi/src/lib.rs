@@ -49,6 +49,7 @@
 
 pub mod array;
 mod boundary;
+pub mod device;
 pub mod error;
 pub mod ffi;
 pub mod ffi_stream;

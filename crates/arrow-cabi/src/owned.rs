@@ -7,12 +7,37 @@
 //! `as_sys`, `as_mut_ptr`, `into_sys`, `is_released`, arrow-rs's `release`, `private_data`,
 //! `set_release`, `set_private_data`) and a `Drop` that calls `release` once. What differs between
 //! the structs (where their release callback and private data live, what a released one looks like)
-//! is the [`CStruct`] trait, one small impl per struct. A new struct (a device array) joins with an
-//! impl of [`CStruct`] and one `owned_struct!` line.
+//! is the [`CStruct`] trait, one small impl per struct. A struct without a release callback of its
+//! own (a device array, released through its embedded array) implements only [`Releasable`] and
+//! gets the owner's core methods from `owned_struct!(@core ...)`.
 
 use std::ffi::c_void;
 
-use arrow_cabi_sys::{ArrowArray, ArrowArrayStream, ArrowSchema};
+use arrow_cabi_sys::{ArrowArray, ArrowArrayStream, ArrowDeviceArrayStream, ArrowSchema};
+
+/// A C ABI struct that an owner releases once in `Drop`: what every owned struct needs.
+pub(crate) trait Releasable: Sized {
+    /// The struct in its released state (nothing owned).
+    const EMPTY: Self;
+    /// Whether the struct is released.
+    fn is_released(&self) -> bool;
+    /// Calls the struct's release callback if it is set.
+    ///
+    /// # Safety
+    /// The struct is released, or follows its interface and has not been released yet.
+    unsafe fn release_once(&mut self);
+}
+
+impl<T: CStruct> Releasable for T {
+    const EMPTY: Self = <T as CStruct>::EMPTY;
+    fn is_released(&self) -> bool {
+        CStruct::release(self).is_none()
+    }
+    unsafe fn release_once(&mut self) {
+        // SAFETY: forwarded from the caller.
+        unsafe { release(self) }
+    }
+}
 
 /// A C ABI struct that owns producer memory, freed by calling its `release` callback once.
 pub(crate) trait CStruct: Sized {
@@ -49,7 +74,7 @@ macro_rules! c_struct {
     )+};
 }
 
-c_struct!(ArrowSchema, ArrowArray, ArrowArrayStream);
+c_struct!(ArrowSchema, ArrowArray, ArrowArrayStream, ArrowDeviceArrayStream);
 
 /// Calls `raw`'s release callback if it is set: the body of every owner's `Drop`.
 ///
@@ -66,9 +91,11 @@ pub(crate) unsafe fn release<T: CStruct>(raw: &mut T) {
 
 /// Writes an owned struct type `$owner` over `$raw` (which implements [`CStruct`]), with the doc
 /// comments given, and every method an owner has. `$what` names the struct in the docs
-/// ("schema", "array", "stream"), `$interface` the interface it follows.
+/// ("schema", "array", "stream"), `$interface` the interface it follows. The `@core` form writes
+/// only the methods that need no `release` field of the struct's own (for [`Releasable`] structs).
 macro_rules! owned_struct {
     (
+        @core
         $(#[$doc:meta])*
         pub struct $owner:ident($raw:ty): $what:literal, $interface:literal;
     ) => {
@@ -86,7 +113,7 @@ macro_rules! owned_struct {
             #[doc = concat!("A released ", $what, ", for a producer to fill through \
                 [`as_mut_ptr`](Self::as_mut_ptr). Free.")]
             pub const fn empty() -> Self {
-                $owner(<$raw as $crate::owned::CStruct>::EMPTY)
+                $owner(<$raw as $crate::owned::Releasable>::EMPTY)
             }
 
             #[doc = concat!("Moves the ", $what, " out of `ptr`, leaving it released (its `release` \
@@ -132,9 +159,29 @@ macro_rules! owned_struct {
 
             #[doc = concat!("Whether the ", $what, " is released (its `release` is NULL).")]
             pub fn is_released(&self) -> bool {
-                $crate::owned::CStruct::release(&self.0).is_none()
+                $crate::owned::Releasable::is_released(&self.0)
             }
+        }
 
+        impl Drop for $owner {
+            fn drop(&mut self) {
+                // SAFETY: the owner's invariant: the struct is released or follows its interface
+                // and is released here, once.
+                unsafe { $crate::owned::Releasable::release_once(&mut self.0) }
+            }
+        }
+    };
+    (
+        $(#[$doc:meta])*
+        pub struct $owner:ident($raw:ty): $what:literal, $interface:literal;
+    ) => {
+        $crate::owned::owned_struct! {
+            @core
+            $(#[$doc])*
+            pub struct $owner($raw): $what, $interface;
+        }
+
+        impl $owner {
             /// The producer's release callback, if any (arrow-rs's accessor, typed on this owner).
             pub fn release(&self) -> Option<unsafe extern "C" fn(arg1: *mut $owner)> {
                 let release = $crate::owned::CStruct::release(&self.0);
@@ -191,13 +238,6 @@ macro_rules! owned_struct {
             }
         }
 
-        impl Drop for $owner {
-            fn drop(&mut self) {
-                // SAFETY: the owner's invariant: the struct is released or follows its interface
-                // and is released here, once.
-                unsafe { $crate::owned::release(&mut self.0) }
-            }
-        }
     };
 }
 

@@ -173,8 +173,14 @@ pub fn import_array_as(array: FFI_ArrowArray, data_type: &DataType, validation: 
 /// Cost: O(1) per buffer and node below [`Validation::Full`] (one allocation per buffer and one per
 /// node), O(data) at it; nothing is decided per node that the plan decided already.
 pub fn import_array_with(array: FFI_ArrowArray, plan: &ImportPlan, validation: Validation) -> Result<ArrayRef> {
+    import_array_at(array, plan, validation, "array")
+}
+
+/// As [`import_array_with`], with errors naming paths from `root` (the device layer's
+/// `device_array.array`).
+pub(crate) fn import_array_at(array: FFI_ArrowArray, plan: &ImportPlan, validation: Validation, root: &str) -> Result<ArrayRef> {
     // SAFETY: the invariant of `FFI_ArrowArray`: released (refused first) or valid per the interface.
-    unsafe { import::import_array(array.into_sys(), plan, Level::Checked(validation)) }
+    unsafe { import::import_array(array.into_sys(), plan, Level::Checked(validation), root) }
 }
 
 /// Imports `array`, a struct array without nulls, as a record batch of `schema` (the columns are the
@@ -191,6 +197,18 @@ pub fn import_batch(array: FFI_ArrowArray, schema: &SchemaRef, validation: Valid
 /// As [`import_batch`], with the plan of the struct type of `schema`'s fields at hand (a stream
 /// reader keeps one for all its batches). A plan of another type is refused, or its batches fail.
 pub fn import_batch_with(array: FFI_ArrowArray, schema: &SchemaRef, plan: &ImportPlan, validation: Validation) -> Result<RecordBatch> {
+    import_batch_at(array, schema, plan, validation, "array")
+}
+
+/// As [`import_batch_with`], with errors naming paths from `root` (the device layer's
+/// `device_array.array`).
+pub(crate) fn import_batch_at(
+    array: FFI_ArrowArray,
+    schema: &SchemaRef,
+    plan: &ImportPlan,
+    validation: Validation,
+    root: &str,
+) -> Result<RecordBatch> {
     if !matches!(plan.data_type(), DataType::Struct(fields) if fields == schema.fields()) {
         return Err(crate::Error::Unsupported(format!(
             "the import plan is for {}, not for the schema's struct of {} fields",
@@ -199,15 +217,21 @@ pub fn import_batch_with(array: FFI_ArrowArray, schema: &SchemaRef, plan: &Impor
         )));
     }
     // SAFETY: the invariant of `FFI_ArrowArray`: released (refused first) or valid per the interface.
-    unsafe { import::import_batch(array.into_sys(), schema, plan, Level::Checked(validation)) }
+    unsafe { import::import_batch(array.into_sys(), schema, plan, Level::Checked(validation), root) }
 }
 
 /// As [`import_array_as`], as the `ArrayData` arrow-rs's `from_ffi` returns, built directly (no typed
 /// array is built and taken apart): one allocation per node and its vector of buffers. At
 /// [`Validation::Full`] each node's typed array is built for its checks.
 pub fn import_array_data(array: FFI_ArrowArray, data_type: &DataType, validation: Validation) -> Result<ArrayData> {
+    import_array_data_at(array, data_type, validation, "array")
+}
+
+/// As [`import_array_data`], with errors naming paths from `root` (the device layer's
+/// `device_array.array`).
+pub(crate) fn import_array_data_at(array: FFI_ArrowArray, data_type: &DataType, validation: Validation, root: &str) -> Result<ArrayData> {
     // SAFETY: the invariant of `FFI_ArrowArray`: released (refused first) or valid per the interface.
-    unsafe { import::import_array_data(array.into_sys(), &ImportPlan::new(data_type), Level::Checked(validation)) }
+    unsafe { import::import_array_data(array.into_sys(), &ImportPlan::new(data_type), Level::Checked(validation), root) }
 }
 
 /// Imports `array` as `data_type` with only the structural checks every import runs (see
@@ -219,7 +243,7 @@ pub fn import_array_data(array: FFI_ArrowArray, data_type: &DataType, validation
 /// valid, as arrow-rs's `ArrayData::validate_full` would accept.
 pub unsafe fn import_array_unchecked(array: FFI_ArrowArray, data_type: &DataType) -> Result<ArrayRef> {
     // SAFETY: as `import_array_as`; the stronger caller guarantee makes skipping the checks sound.
-    unsafe { import::import_array(array.into_sys(), &ImportPlan::new(data_type), Level::Structure) }
+    unsafe { import::import_array(array.into_sys(), &ImportPlan::new(data_type), Level::Structure, "array") }
 }
 
 /// Imports an array and its schema as a field and an [`ArrayRef`]: the usual one-call import.

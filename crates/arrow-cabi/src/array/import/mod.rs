@@ -70,32 +70,33 @@ impl Owner {
     }
 }
 
-/// Imports `array` (moved in) as a typed array of `plan`'s type, checked at `level`.
+/// Imports `array` (moved in) as a typed array of `plan`'s type, checked at `level`; errors name
+/// paths from `root` (`array`, or `device_array.array` for the array inside a device array).
 ///
 /// # Safety
 /// `array` is released or follows the C Data Interface as an array of `plan`'s type: each pointer
 /// reachable from it valid, and each buffer at least as long as its length, offset and (for
 /// variable-size data) offsets imply.
-pub(crate) unsafe fn import_array(array: ArrowArray, plan: &ImportPlan, level: Level) -> Result<ArrayRef> {
+pub(crate) unsafe fn import_array(array: ArrowArray, plan: &ImportPlan, level: Level, root: &str) -> Result<ArrayRef> {
     // SAFETY: forwarded from the caller.
-    unsafe { import::<Typed>(array, plan, level) }
+    unsafe { import::<Typed>(array, plan, level, root) }
 }
 
 /// As [`import_array`], as `ArrayData`.
 ///
 /// # Safety
 /// As [`import_array`].
-pub(crate) unsafe fn import_array_data(array: ArrowArray, plan: &ImportPlan, level: Level) -> Result<ArrayData> {
+pub(crate) unsafe fn import_array_data(array: ArrowArray, plan: &ImportPlan, level: Level, root: &str) -> Result<ArrayData> {
     // SAFETY: forwarded from the caller.
-    unsafe { import::<Data>(array, plan, level) }
+    unsafe { import::<Data>(array, plan, level, root) }
 }
 
 /// Imports `array` (moved in) into `O`'s output.
 ///
 /// # Safety
 /// As [`import_array`].
-unsafe fn import<O: Output>(array: ArrowArray, plan: &ImportPlan, level: Level) -> Result<O::Array> {
-    let path = Path::root("array");
+unsafe fn import<O: Output>(array: ArrowArray, plan: &ImportPlan, level: Level, root: &str) -> Result<O::Array> {
+    let path = Path::root(root);
     let owner = Owner::take(array, &path)?;
     // SAFETY: forwarded from the caller; the owner keeps the struct unreleased while buffers use it.
     let view = unsafe { View::root(&owner.0, &owner, &plan.root, &path)? };
@@ -104,11 +105,18 @@ unsafe fn import<O: Output>(array: ArrowArray, plan: &ImportPlan, level: Level) 
 
 /// Imports `array` (moved in) as a record batch of `schema`, whose struct type `plan` imports: a
 /// struct array without nulls whose children are the columns, read without building the struct array.
+/// Errors name paths from `root`, as in [`import_array`].
 ///
 /// # Safety
 /// As [`import_array`].
-pub(crate) unsafe fn import_batch(array: ArrowArray, schema: &SchemaRef, plan: &ImportPlan, level: Level) -> Result<RecordBatch> {
-    let path = Path::root("array");
+pub(crate) unsafe fn import_batch(
+    array: ArrowArray,
+    schema: &SchemaRef,
+    plan: &ImportPlan,
+    level: Level,
+    root: &str,
+) -> Result<RecordBatch> {
+    let path = Path::root(root);
     let node = &plan.root;
     // Taken first, so that every error below releases the array.
     let owner = Owner::take(array, &path)?;
