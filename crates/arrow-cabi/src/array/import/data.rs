@@ -7,7 +7,7 @@
 
 use arrow_array::make_array;
 use arrow_buffer::{ArrowNativeType, Buffer};
-use arrow_data::{ArrayData, ArrayDataBuilder};
+use arrow_data::ArrayData;
 use arrow_schema::{DataType, FieldRef, Fields, UnionFields};
 
 use super::build::{self, Extent};
@@ -20,15 +20,17 @@ pub(super) struct Data;
 
 /// The node of `data_type` over its checked parts.
 fn node(data_type: &DataType, extent: &mut Extent, buffers: Vec<Buffer>, children: Vec<ArrayData>) -> ArrayData {
-    let builder = ArrayDataBuilder::new(data_type.clone())
-        .len(extent.length)
-        .offset(extent.offset)
-        .nulls(extent.nulls.take())
-        .buffers(buffers)
-        .child_data(children);
+    // The bitmap and its count rather than the `NullBuffer` (over the node's extent, as `ArrayData`
+    // rebuilds it): `ArrayData::new_unchecked` takes them in one call, where the builder's by-value
+    // steps were a tenth of the node's import.
+    let (count, bitmap) = match extent.nulls.take() {
+        Some(nulls) => (nulls.null_count(), Some(nulls.into_inner().into_inner())),
+        None => (0, None),
+    };
     // SAFETY: the walk checked the parts as its validation level says, which is what the typed arrays
-    // that `make_array` builds from this rely on (see `Output`); the data buffers are sized by the view.
-    unsafe { builder.build_unchecked() }
+    // that `make_array` builds from this rely on (see `Output`); the data buffers are sized by the view,
+    // and the bitmap spans the node's extent with `count` nulls.
+    unsafe { ArrayData::new_unchecked(data_type.clone(), extent.length, Some(count), bitmap, extent.offset, buffers, children) }
 }
 
 impl Output for Data {
