@@ -103,7 +103,8 @@ fn relax_changes_nothing_when_the_data_agrees() {
 // ---------------------------------------------------------------------------------------------------
 // A map whose entries field or key field is marked nullable (which the format's Schema.fbs forbids):
 // refused at Full, as arrow-rs's `validate_full` refuses it, naming the field; accepted below Full, as
-// Arrow C++ accepts it (early nanoarrow exported such maps, apache/arrow-nanoarrow#106).
+// Arrow C++ accepts it (DuckDB exported such maps until duckdb/duckdb#15733, nanoarrow until
+// apache/arrow-nanoarrow#106).
 
 /// `[{a: 1, b: 2}, null, {}]`, a map of utf8 keys to int32 values whose type marks the entries field
 /// and the key field nullable as asked: built unchecked, as a producer may hand it over.

@@ -81,9 +81,10 @@ impl Checks {
 
 /// A map type's entries field and its key field must not be marked nullable (the format's
 /// `Schema.fbs`); arrow-rs's `ArrayData::validate` refuses both, so [`Validation::Full`] does, naming
-/// the field. Below `Full` they are accepted, as Arrow C++ accepts them: nanoarrow before 0.2 exported
-/// such maps, and arrow-rs's array code does not rely on the flags (the keys' nulls, which it does
-/// rely on, are refused from [`Validation::Default`] up).
+/// the field. Below `Full` they are accepted, as Arrow C++ accepts them: released producers exported
+/// such maps (DuckDB until duckdb/duckdb#15733, nanoarrow and the ADBC SQLite driver until
+/// apache/arrow-nanoarrow#106 and apache/arrow-adbc#453), and arrow-rs's array code does not rely on
+/// the flags (the keys' nulls, which it does rely on, are refused from [`Validation::Default`] up).
 pub(super) fn map_fields(entries: &Field, path: &Path<'_>) -> Result<()> {
     let entries_path = path.index("children", 0);
     if entries.is_nullable() {
