@@ -626,19 +626,21 @@ pub fn with_empty_child_under(parent: &str, child: DataType) -> BoxedStrategy<Ar
         .prop_flat_map(move |(len, empty)| (Just(len), validity(len, true), Just(empty)))
         .prop_map(move |(len, nulls, empty)| {
             let item = |name: &str| Arc::new(Field::new(name, empty.data_type().clone(), true));
-            let zeros = |width: usize| Buffer::from(vec![0u8; width * (len + 1)]);
+            // Zeroed and typed, so that each buffer is aligned for its values (a byte vector need not be).
+            let zeros32 = |count: usize| Buffer::from_vec(vec![0i32; count]);
+            let zeros64 = |count: usize| Buffer::from_vec(vec![0i64; count]);
             let as_dictionary_values = !matches!(
                 empty.data_type(),
                 DataType::Dictionary(..) | DataType::RunEndEncoded(..) | DataType::Null | DataType::Union(..)
             );
             let builder = match parent.as_str() {
-                "LargeList" => ArrayData::builder(DataType::LargeList(item("item"))).add_buffer(zeros(8)),
+                "LargeList" => ArrayData::builder(DataType::LargeList(item("item"))).add_buffer(zeros64(len + 1)),
                 "ListView" => ArrayData::builder(DataType::ListView(item("item")))
-                    .add_buffer(Buffer::from(vec![0u8; 4 * len]))
-                    .add_buffer(Buffer::from(vec![0u8; 4 * len])),
+                    .add_buffer(zeros32(len))
+                    .add_buffer(zeros32(len)),
                 "LargeListView" => ArrayData::builder(DataType::LargeListView(item("item")))
-                    .add_buffer(Buffer::from(vec![0u8; 8 * len]))
-                    .add_buffer(Buffer::from(vec![0u8; 8 * len])),
+                    .add_buffer(zeros64(len))
+                    .add_buffer(zeros64(len)),
                 "FixedSizeList" => ArrayData::builder(DataType::FixedSizeList(item("item"), 0)),
                 "Map" => {
                     let keys = Field::new("key", DataType::Utf8, false);
@@ -648,13 +650,13 @@ pub fn with_empty_child_under(parent: &str, child: DataType) -> BoxedStrategy<Ar
                         .build()
                         .expect("empty map entries");
                     let field = Arc::new(Field::new("entries", DataType::Struct(kv), false));
-                    let map = ArrayData::builder(DataType::Map(field, false)).add_buffer(zeros(4));
+                    let map = ArrayData::builder(DataType::Map(field, false)).add_buffer(zeros32(len + 1));
                     return finish(map.len(len).nulls(nulls).add_child_data(entries));
                 }
                 "Union(Dense)" => {
                     let fields = UnionFields::try_new(vec![0, 1], vec![Field::new("used", DataType::Int32, true), item("empty").as_ref().clone()])
                         .expect("two type ids, two fields");
-                    let used = ArrayData::builder(DataType::Int32).len(len).add_buffer(Buffer::from(vec![0u8; 4 * len]));
+                    let used = ArrayData::builder(DataType::Int32).len(len).add_buffer(zeros32(len));
                     let offsets: Vec<i32> = (0..len as i32).collect();
                     let union = ArrayData::builder(DataType::Union(fields, UnionMode::Dense))
                         .add_buffer(Buffer::from(vec![0u8; len]))
@@ -664,11 +666,11 @@ pub fn with_empty_child_under(parent: &str, child: DataType) -> BoxedStrategy<Ar
                 }
                 "Dictionary" if as_dictionary_values => {
                     let dictionary = DataType::Dictionary(Box::new(DataType::Int32), Box::new(empty.data_type().clone()));
-                    let keys = ArrayData::builder(dictionary).add_buffer(Buffer::from(vec![0u8; 4 * len]));
+                    let keys = ArrayData::builder(dictionary).add_buffer(zeros32(len));
                     let all_null = NullBuffer::new_null(len);
                     return finish(keys.len(len).nulls(Some(all_null)).add_child_data(empty.to_data()));
                 }
-                _ => ArrayData::builder(DataType::List(item("item"))).add_buffer(zeros(4)),
+                _ => ArrayData::builder(DataType::List(item("item"))).add_buffer(zeros32(len + 1)),
             };
             finish(builder.len(len).nulls(nulls).add_child_data(empty.to_data()))
         })
