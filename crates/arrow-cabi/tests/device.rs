@@ -451,8 +451,7 @@ unsafe extern "C" fn switching_release(stream: *mut FFI_ArrowDeviceArrayStream) 
 #[test]
 fn an_array_of_another_device_type_mid_stream_is_an_error_naming_it_and_is_released() {
     let inner = export_device_batches(schema(), vec![Ok(batch(0)), Ok(batch(2)), Ok(batch(4))]);
-    let state = Box::new(Switching { inner, handed: 0, releases: Vec::new() });
-    let state_ptr: *const Switching = &*state;
+    let state_ptr = Box::into_raw(Box::new(Switching { inner, handed: 0, releases: Vec::new() }));
     // SAFETY: the callbacks above follow the interface over the boxed state, which release frees.
     let stream = unsafe {
         FFI_ArrowDeviceArrayStream::new_unchecked(
@@ -461,7 +460,7 @@ fn an_array_of_another_device_type_mid_stream_is_an_error_naming_it_and_is_relea
             switching_get_next,
             switching_get_last_error,
             switching_release,
-            Box::into_raw(state).cast(),
+            state_ptr.cast(),
         )
     };
     let mut reader = ArrowDeviceArrayStreamReader::try_new(stream).unwrap();
@@ -469,12 +468,13 @@ fn an_array_of_another_device_type_mid_stream_is_an_error_naming_it_and_is_relea
     assert_eq!(first, batch(0));
     let error = reader.next().unwrap().unwrap_err().to_string();
     assert!(error.contains("device_array.device_type: the stream declared CPU (1), but get_next handed an array in CUDA (2) memory"), "{error}");
-    // SAFETY: the reader holds the stream, so the state is alive.
-    let releases = unsafe { &(*state_ptr).releases };
-    assert_eq!(releases[1].load(Ordering::SeqCst), 1, "the refused array is released");
-    assert_eq!(releases[0].load(Ordering::SeqCst), 0, "the first batch is still alive");
+    // SAFETY: the reader holds the stream, so the state is alive; no callback runs meanwhile, and
+    // each call borrows the state only for the load.
+    let released = |index: usize| unsafe { (&(*state_ptr).releases)[index].load(Ordering::SeqCst) };
+    assert_eq!(released(1), 1, "the refused array is released");
+    assert_eq!(released(0), 0, "the first batch is still alive");
     drop(first);
-    assert_eq!(releases[0].load(Ordering::SeqCst), 1);
+    assert_eq!(released(0), 1);
     // The stream goes on: the third batch.
     assert_eq!(reader.next().unwrap().unwrap(), batch(4));
     assert!(reader.next().is_none());
