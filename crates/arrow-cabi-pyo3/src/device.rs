@@ -14,7 +14,7 @@ use arrow_cabi::ffi_stream::FFI_ArrowArrayStream;
 use arrow_schema::FieldRef;
 use pyo3::exceptions::{PyNotImplementedError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PyDict, PyTuple};
+use pyo3::types::{PyCapsule, PyDict, PyList, PyTuple};
 
 use crate::capsule::{check, new_capsule, take_from_capsule};
 use crate::to_py_err;
@@ -24,16 +24,13 @@ use crate::to_py_err;
 /// behaviour this producer does not have.
 pub fn check_device_kwargs(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
     let Some(kwargs) = kwargs else { return Ok(()) };
-    let mut set = Vec::new();
-    for (name, value) in kwargs.iter() {
-        if !value.is_none() {
-            set.push(name.str()?.to_string());
-        }
-    }
+    let set: Vec<Bound<'_, PyAny>> = kwargs.iter().filter(|(_, value)| !value.is_none()).map(|(name, _)| name).collect();
     if set.is_empty() {
         return Ok(());
     }
-    Err(PyNotImplementedError::new_err(format!("Received unsupported keyword argument(s): {set:?}")))
+    // pyarrow's message, with the names as a Python list.
+    let names = PyList::new(kwargs.py(), set)?.repr()?;
+    Err(PyNotImplementedError::new_err(format!("Received unsupported keyword argument(s): {names}")))
 }
 
 /// The `(arrow_schema, arrow_device_array)` capsule pair of `array` with `field`, cast to
