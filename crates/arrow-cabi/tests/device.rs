@@ -337,6 +337,51 @@ fn the_tree_sizes_nested_and_view_buffers() {
     assert_eq!(values.buffers.iter().map(|b| b.size).collect::<Vec<_>>(), [Some(1), Some(12), None]);
 }
 
+/// What a corrupting test changed, kept to be put back before the producer's release runs: the
+/// exporter's release finds the nodes to free through the child pointers and counts, so a consumer
+/// that corrupted them (as these tests do, playing a faulty producer) would make it leak.
+struct Pristine {
+    parent: ArrowArray,
+    children: Vec<(*mut ArrowArray, ArrowArray)>,
+    count: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Snapshots `raw` (a struct export of ours) and its children, and installs a release that puts
+/// them back, counts, and runs the original release.
+fn restore_before_release(raw: &mut ArrowArray) -> Arc<std::sync::atomic::AtomicUsize> {
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    // SAFETY: bitwise snapshots of our own unreleased export; they are only ever written back, never
+    // released themselves. The children array holds `n_children` valid pointers.
+    let pristine = unsafe {
+        let children = (0..raw.n_children as usize)
+            .map(|index| {
+                let child = *raw.children.add(index);
+                (child, std::ptr::read(child))
+            })
+            .collect();
+        Pristine { parent: std::ptr::read(raw), children, count: count.clone() }
+    };
+    raw.private_data = Box::into_raw(Box::new(pristine)).cast();
+    raw.release = Some(restoring_release);
+    count
+}
+
+unsafe extern "C" fn restoring_release(array: *mut ArrowArray) {
+    // SAFETY: `array` is the struct `restore_before_release` set up; its private data is the leaked
+    // box, reclaimed once here; writing the snapshots back restores our export as it was made.
+    unsafe {
+        let pristine = Box::from_raw((*array).private_data.cast::<Pristine>());
+        let Pristine { parent, children, count } = *pristine;
+        std::ptr::write(array, parent);
+        for (index, (pointer, child)) in children.into_iter().enumerate() {
+            *(*array).children.add(index) = pointer;
+            std::ptr::write(pointer, child);
+        }
+        count.fetch_add(1, Ordering::SeqCst);
+        ((*array).release.expect("the export's release"))(array);
+    }
+}
+
 #[test]
 fn the_tree_refuses_malformed_nodes_by_path_and_releases_once() {
     let (field, array) = int_struct();
@@ -362,9 +407,10 @@ fn the_tree_refuses_malformed_nodes_by_path_and_releases_once() {
     ];
     for (corrupt, message) in cases {
         let mut device = on_device(FFI_ArrowArray::from_array(array.clone()), ArrowDeviceType::CUDA);
-        let releases = count(&mut device);
         // SAFETY: the owned, unreleased device array.
-        corrupt(unsafe { &mut (*device.as_mut_ptr()).array });
+        let raw = unsafe { &mut (*device.as_mut_ptr()).array };
+        let releases = restore_before_release(raw);
+        corrupt(raw);
         let error = DeviceArrayTree::new(device, field.data_type()).unwrap_err();
         assert!(error.to_string().starts_with(message), "{error} / {message}");
         assert_eq!(releases.load(Ordering::SeqCst), 1, "{message}");
