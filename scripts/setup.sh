@@ -13,3 +13,9 @@ fi
 
 rustup component add --toolchain nightly miri rust-src >/dev/null
 cargo +nightly miri setup >/dev/null 2>&1
+
+# g++ builds the Arrow C++ shim of python/tests/test_device_cpp.py (against pyarrow's libarrow).
+if ! command -v g++ >/dev/null; then
+    sudo_if_needed=""; [ "$(id -u)" = 0 ] || sudo_if_needed="sudo"
+    $sudo_if_needed apt-get update -qq && $sudo_if_needed apt-get install -y -qq --no-install-recommends g++ >/dev/null
+fi

@@ -1,8 +1,9 @@
 //! The `arrow_cabi` Python module: Arrow data through the PyCapsule protocol, on arrow-cabi.
 //!
 //! Four classes — `Schema`, `Array`, `RecordBatch`, `RecordBatchReader` — that take data from any
-//! object implementing the protocol (`from_arrow`) and give it to any consumer (`__arrow_c_schema__`,
-//! `__arrow_c_array__`, `__arrow_c_stream__`), plus `read_ipc_file` / `read_ipc_stream`.
+//! object implementing the protocol (`from_arrow`, the device methods too) and give it to any consumer
+//! (`__arrow_c_schema__`, `__arrow_c_array__`, `__arrow_c_stream__`, and the CPU device methods
+//! `__arrow_c_device_array__`, `__arrow_c_device_stream__`), plus `read_ipc_file` / `read_ipc_stream`.
 //! The capsule work is `arrow-cabi-pyo3`'s; this crate is only the Python-facing classes.
 
 use std::fs::File;
@@ -14,13 +15,14 @@ use arrow_array::{
     RecordBatchReader as ArrowReader,
 };
 use arrow_cabi_pyo3::{
-    array_to_capsules, batch_to_capsules, parse_nullability, parse_validation, reader_to_capsule, schema_to_capsule,
-    to_py_err, PyArray, PyRecordBatch, PyRecordBatchReader, PySchema, Validation,
+    array_to_capsules, array_to_device_capsules, batch_to_capsules, batch_to_device_capsules, check_device_kwargs,
+    parse_nullability, parse_validation, reader_to_capsule, reader_to_device_capsule, schema_to_capsule, to_py_err,
+    PyArray, PyRecordBatch, PyRecordBatchReader, PySchema, Validation,
 };
 use arrow_schema::{FieldRef, SchemaRef};
 use pyo3::exceptions::{PyIndexError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PyTuple};
+use pyo3::types::{PyCapsule, PyDict, PyTuple};
 
 /// A schema: named, typed fields and metadata.
 #[pyclass(module = "arrow_cabi", frozen, eq)]
@@ -119,6 +121,20 @@ impl Array {
         array_to_capsules(py, &self.field, &self.array, requested_schema.as_ref())
     }
 
+    /// The `(arrow_schema, arrow_device_array)` capsule pair: a CPU device array (device_id -1),
+    /// cast to `requested_schema` where possible. Other keyword arguments must be `None`
+    /// (NotImplementedError otherwise), as the protocol asks.
+    #[pyo3(signature = (requested_schema = None, **kwargs))]
+    fn __arrow_c_device_array__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+        kwargs: Option<Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        check_device_kwargs(kwargs.as_ref())?;
+        array_to_device_capsules(py, &self.field, &self.array, requested_schema.as_ref())
+    }
+
     /// The field's name.
     #[getter]
     fn name(&self) -> String {
@@ -186,6 +202,20 @@ impl RecordBatch {
         requested_schema: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         batch_to_capsules(py, &self.batch, requested_schema.as_ref())
+    }
+
+    /// The `(arrow_schema, arrow_device_array)` capsule pair of the batch as a CPU device array of
+    /// its struct array, cast to `requested_schema` where possible. Other keyword arguments must be
+    /// `None` (NotImplementedError otherwise).
+    #[pyo3(signature = (requested_schema = None, **kwargs))]
+    fn __arrow_c_device_array__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+        kwargs: Option<Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        check_device_kwargs(kwargs.as_ref())?;
+        batch_to_device_capsules(py, &self.batch, requested_schema.as_ref())
     }
 
     /// The `arrow_schema` capsule of the batch's schema.
@@ -387,6 +417,25 @@ impl RecordBatchReader {
             arrow_cabi_pyo3::cast::plan_batch_cast(&self.schema, requested)?;
             let reader = slot.take().ok_or_else(closed)?;
             reader_to_capsule(py, reader, requested_schema.as_ref())
+        })
+    }
+
+    /// Moves the stream out into an `arrow_device_array_stream` capsule of CPU device arrays, its
+    /// batches cast to `requested_schema` where possible. Other keyword arguments must be `None`
+    /// (NotImplementedError otherwise). A second call raises: the stream is read once.
+    #[pyo3(signature = (requested_schema = None, **kwargs))]
+    fn __arrow_c_device_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+        kwargs: Option<Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        check_device_kwargs(kwargs.as_ref())?;
+        self.with_reader(|slot| {
+            let requested = arrow_cabi_pyo3::cast::requested_schema(requested_schema.as_ref())?;
+            arrow_cabi_pyo3::cast::plan_batch_cast(&self.schema, requested)?;
+            let reader = slot.take().ok_or_else(closed)?;
+            reader_to_device_capsule(py, reader, requested_schema.as_ref())
         })
     }
 

@@ -1,7 +1,8 @@
 //! `arrow-cabi`: sends Arrow data through the C Stream Interface and shows what crosses.
 //!
-//! `arrow-cabi roundtrip [FILE]` checks that an Arrow IPC file or stream (or, without FILE, a sample
-//! of every Arrow type) comes back equal and without a copy; `arrow-cabi schema FILE` prints the
+//! `arrow-cabi roundtrip [--device] [FILE]` checks that an Arrow IPC file or stream (or, without
+//! FILE, a sample of every Arrow type) comes back equal and without a copy, through the plain stream
+//! or (`--device`) the device stream; `arrow-cabi schema FILE` prints the
 //! exported `ArrowSchema` tree. Failures print one `error: ...` line and exit with status 1.
 
 mod error;
@@ -36,6 +37,10 @@ enum Command {
         /// An Arrow IPC file or stream (LZ4 or ZSTD compressed or not); without it, a built-in sample
         /// with a column of every Arrow type.
         file: Option<PathBuf>,
+        /// Crosses the C Device Data Interface's device stream (CPU device arrays) instead of the
+        /// plain stream.
+        #[arg(long)]
+        device: bool,
     },
     /// Prints FILE's schema as a C consumer sees it: the exported ArrowSchema tree with its format
     /// strings, names, flags and metadata.
@@ -70,12 +75,13 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
-        Command::Roundtrip { file } => {
+        Command::Roundtrip { file, device } => {
             let (schema, batches) = match &file {
                 Some(path) => input::read_all(path)?,
                 None => sample::batches().context("cannot build the sample")?,
             };
-            let report = roundtrip::run(schema, &batches)?;
+            let interface = if device { roundtrip::Interface::DeviceStream } else { roundtrip::Interface::Stream };
+            let report = roundtrip::run(schema, &batches, interface)?;
             print(&report.render())?;
             report.verdict()
         }

@@ -1,12 +1,13 @@
-//! `roundtrip`: batches out through the C Stream Interface and back in, then checked two ways: the
-//! imported batches equal the originals, and every data buffer crossed without a copy (the imported
-//! arrays point at the very buffers that were exported).
+//! `roundtrip`: batches out through the C Stream Interface (or, with `--device`, the C Device Data
+//! Interface's device stream) and back in, then checked two ways: the imported batches equal the
+//! originals, and every data buffer crossed without a copy (the imported arrays point at the very
+//! buffers that were exported).
 
 use std::time::{Duration, Instant};
 
 use arrow_array::{Array, RecordBatch};
 use arrow_buffer::{Buffer, NullBuffer};
-use arrow_cabi::ffi_stream::{export_batches, RecordBatchStreamReader};
+use arrow_cabi::ffi_stream::{export_batches, export_device_batches, ArrowDeviceArrayStreamReader, RecordBatchStreamReader};
 use arrow_data::ArrayData;
 use arrow_schema::{DataType, Field, SchemaRef};
 
@@ -35,9 +36,29 @@ pub struct Column {
     pub validity_copied: bool,
 }
 
+/// Which stream the batches cross.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interface {
+    /// `ArrowArrayStream`, the C Stream Interface.
+    Stream,
+    /// `ArrowDeviceArrayStream` of CPU device arrays, the C Device Data Interface.
+    DeviceStream,
+}
+
+impl Interface {
+    fn name(self) -> &'static str {
+        match self {
+            Interface::Stream => "ArrowArrayStream",
+            Interface::DeviceStream => "ArrowDeviceArrayStream (CPU)",
+        }
+    }
+}
+
 /// The outcome of a round trip.
 #[derive(Debug)]
 pub struct Report {
+    /// The stream crossed.
+    pub interface: Interface,
     /// One entry per column of the schema.
     pub columns: Vec<Column>,
     /// How many batches crossed.
@@ -48,9 +69,9 @@ pub struct Report {
     pub differences: Vec<String>,
 }
 
-/// Sends `originals` through the C Stream Interface and back, and compares.
-pub fn run(schema: SchemaRef, originals: &[RecordBatch]) -> Result<Report, Error> {
-    let (imported_schema, imported, elapsed) = cross(schema.clone(), originals)?;
+/// Sends `originals` through `interface`'s stream and back, and compares.
+pub fn run(schema: SchemaRef, originals: &[RecordBatch], interface: Interface) -> Result<Report, Error> {
+    let (imported_schema, imported, elapsed) = cross(schema.clone(), originals, interface)?;
     let mut differences = vec![];
     if imported_schema != schema {
         differences.push(schema_difference(&schema, &imported_schema));
@@ -74,16 +95,30 @@ pub fn run(schema: SchemaRef, originals: &[RecordBatch]) -> Result<Report, Error
         }
         progress.inc();
     }
-    Ok(Report { columns, batches: imported.len(), elapsed, differences })
+    Ok(Report { interface, columns, batches: imported.len(), elapsed, differences })
 }
 
 /// Export, import and iteration, timed together: the imported schema and batches.
-fn cross(schema: SchemaRef, originals: &[RecordBatch]) -> Result<(SchemaRef, Vec<RecordBatch>, Duration), Error> {
-    let batches = originals.to_vec();
+fn cross(
+    schema: SchemaRef,
+    originals: &[RecordBatch],
+    interface: Interface,
+) -> Result<(SchemaRef, Vec<RecordBatch>, Duration), Error> {
+    // The streams take their batches by value (a `'static` iterator): one clone of each (an `Arc`
+    // per column), before the clock starts.
+    let batches: Vec<RecordBatch> = originals.to_vec();
     let start = Instant::now();
-    let stream = export_batches(schema, batches.into_iter().map(Ok));
-    let reader = RecordBatchStreamReader::try_new(stream).context("importing the stream's schema")?;
-    let imported_schema = arrow_array::RecordBatchReader::schema(&reader);
+    let reader: Box<dyn arrow_array::RecordBatchReader> = match interface {
+        Interface::Stream => {
+            let stream = export_batches(schema, batches.into_iter().map(Ok));
+            Box::new(RecordBatchStreamReader::try_new(stream).context("importing the stream's schema")?)
+        }
+        Interface::DeviceStream => {
+            let stream = export_device_batches(schema, batches.into_iter().map(Ok));
+            Box::new(ArrowDeviceArrayStreamReader::try_new(stream).context("importing the device stream's schema")?)
+        }
+    };
+    let imported_schema = reader.schema();
     let imported = reader
         .enumerate()
         .map(|(index, batch)| batch.context(format_args!("importing batch {index}")))
@@ -190,7 +225,11 @@ impl Report {
             0 => "nothing to time".to_owned(),
             n => format!("{:.1} µs per batch", self.elapsed.as_secs_f64() * 1e6 / n as f64),
         };
-        out.push_str(&format!("\n{} batches, {per_batch} (export + import + iterate)\n", self.batches));
+        out.push_str(&format!(
+            "\n{} batches, {per_batch} (export + import + iterate) through {}\n",
+            self.batches,
+            self.interface.name()
+        ));
         let shifted: Vec<&str> = self.columns.iter().filter(|c| c.validity_copied).map(|c| c.name.as_str()).collect();
         if !shifted.is_empty() {
             out.push_str(&format!(

@@ -97,6 +97,15 @@ fn sample_round_trips_without_copies() {
 }
 
 #[test]
+fn sample_round_trips_through_the_device_stream_without_copies() {
+    let output = arrow_cabi(&["roundtrip", "--device"]);
+    assert_zero_copy(&output, &sample_names());
+    let text = stdout(&output);
+    assert!(text.contains(&format!("{} batches,", sample::BATCHES)), "{text}");
+    assert!(text.contains("(export + import + iterate) through ArrowDeviceArrayStream (CPU)"), "{text}");
+}
+
+#[test]
 fn gold_files_round_trip_without_copies() {
     let cases = [
         ("cpp-21.0.0/generated_nested.arrow_file", &["list_nullable", "fixedsizelist_nullable", "struct_nullable"][..]),

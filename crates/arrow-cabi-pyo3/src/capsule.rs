@@ -12,6 +12,7 @@
 use std::ffi::{c_void, CStr};
 
 use arrow_cabi::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
+use arrow_cabi::device::{FFI_ArrowDeviceArray, FFI_ArrowDeviceArrayStream};
 use arrow_cabi::ffi_stream::FFI_ArrowArrayStream;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::types::PyCapsule;
@@ -23,17 +24,24 @@ pub const SCHEMA_CAPSULE_NAME: &CStr = c"arrow_schema";
 pub const ARRAY_CAPSULE_NAME: &CStr = c"arrow_array";
 /// The capsule name of a stream: `arrow_array_stream`.
 pub const STREAM_CAPSULE_NAME: &CStr = c"arrow_array_stream";
+/// The capsule name of a device array: `arrow_device_array`.
+pub const DEVICE_ARRAY_CAPSULE_NAME: &CStr = c"arrow_device_array";
+/// The capsule name of a device stream: `arrow_device_array_stream`.
+pub const DEVICE_STREAM_CAPSULE_NAME: &CStr = c"arrow_device_array_stream";
 
 mod sealed {
     pub trait Sealed {}
     impl Sealed for arrow_cabi::ffi::FFI_ArrowSchema {}
     impl Sealed for arrow_cabi::ffi::FFI_ArrowArray {}
     impl Sealed for arrow_cabi::ffi_stream::FFI_ArrowArrayStream {}
+    impl Sealed for arrow_cabi::device::FFI_ArrowDeviceArray {}
+    impl Sealed for arrow_cabi::device::FFI_ArrowDeviceArrayStream {}
 }
 
-/// One of the three owned C structs that travel in a capsule: [`FFI_ArrowSchema`], [`FFI_ArrowArray`]
-/// and [`FFI_ArrowArrayStream`]. Sealed: each is `#[repr(transparent)]` over its C struct, released
-/// when dropped unless its `release` is NULL.
+/// One of the owned C structs that travel in a capsule: [`FFI_ArrowSchema`], [`FFI_ArrowArray`],
+/// [`FFI_ArrowArrayStream`], [`FFI_ArrowDeviceArray`] and [`FFI_ArrowDeviceArrayStream`]. Sealed:
+/// each is `#[repr(transparent)]` over its C struct, released when dropped unless it is released (a
+/// device array through its embedded array's `release`).
 pub trait CapsuleStruct: sealed::Sealed + Sized + Send + 'static {
     /// The capsule name the PyCapsule protocol gives this struct.
     const NAME: &'static CStr;
@@ -67,6 +75,26 @@ impl CapsuleStruct for FFI_ArrowArrayStream {
     const NAME: &'static CStr = STREAM_CAPSULE_NAME;
     fn released() -> Self {
         FFI_ArrowArrayStream::empty()
+    }
+    fn is_released_struct(&self) -> bool {
+        self.is_released()
+    }
+}
+
+impl CapsuleStruct for FFI_ArrowDeviceArray {
+    const NAME: &'static CStr = DEVICE_ARRAY_CAPSULE_NAME;
+    fn released() -> Self {
+        FFI_ArrowDeviceArray::empty()
+    }
+    fn is_released_struct(&self) -> bool {
+        self.is_released()
+    }
+}
+
+impl CapsuleStruct for FFI_ArrowDeviceArrayStream {
+    const NAME: &'static CStr = DEVICE_STREAM_CAPSULE_NAME;
+    fn released() -> Self {
+        FFI_ArrowDeviceArrayStream::empty()
     }
     fn is_released_struct(&self) -> bool {
         self.is_released()

@@ -15,6 +15,10 @@
 //! of the struct; its destructor calls `release` if no consumer moved the struct out, then frees it
 //! (see [`capsule`] for why the raw `PyCapsule_New` is used).
 //!
+//! **Device data.** [`device`] does the same for `__arrow_c_device_array__` and
+//! `__arrow_c_device_stream__` (CPU device arrays and streams; other device types are refused by
+//! name), and the extractors above fall back to those methods for an object that has only them.
+//!
 //! Nothing here panics on bad input: not a capsule, a wrong name, a consumed capsule, a malformed
 //! struct, a method that is missing or returns the wrong thing — each is a Python exception (TypeError
 //! for the wrong kind of object, ValueError for bad or consumed data) carrying arrow-cabi's message.
@@ -32,6 +36,7 @@
 
 pub mod capsule;
 pub mod cast;
+pub mod device;
 
 use std::fmt::Display;
 use std::sync::Arc;
@@ -47,7 +52,11 @@ use pyo3::types::{PyCapsule, PyTuple};
 
 pub use arrow_cabi::Validation;
 pub use capsule::{
-    new_capsule, take_from_capsule, ARRAY_CAPSULE_NAME, SCHEMA_CAPSULE_NAME, STREAM_CAPSULE_NAME,
+    new_capsule, take_from_capsule, ARRAY_CAPSULE_NAME, DEVICE_ARRAY_CAPSULE_NAME, DEVICE_STREAM_CAPSULE_NAME,
+    SCHEMA_CAPSULE_NAME, STREAM_CAPSULE_NAME,
+};
+pub use device::{
+    array_to_device_capsules, batch_to_device_capsules, check_device_kwargs, reader_to_device_capsule,
 };
 
 /// Turns an arrow-cabi or arrow-rs error into a Python ValueError carrying its message.
@@ -97,6 +106,9 @@ fn call_protocol<'py>(object: &Bound<'py, PyAny>, method: &str) -> PyResult<Boun
 
 /// Takes the `(schema capsule, array capsule)` pair of `__arrow_c_array__` (or the tuple itself).
 fn take_array_pair(object: &Bound<'_, PyAny>) -> PyResult<(FFI_ArrowSchema, FFI_ArrowArray)> {
+    if !object.is_instance_of::<PyTuple>() && !object.hasattr("__arrow_c_array__")? && object.hasattr("__arrow_c_device_array__")? {
+        return device::take_device_array_pair(object);
+    }
     let pair = if object.is_instance_of::<PyTuple>() {
         object.clone()
     } else {
@@ -244,8 +256,12 @@ impl PyRecordBatchReader {
     /// As [`extract_with`](Self::extract_with), with nulls in non-nullable columns treated as
     /// `nullability` says.
     pub fn extract_with_nullability(object: &Bound<'_, PyAny>, validation: Validation, nullability: Nullability) -> PyResult<Self> {
-        let capsule = call_protocol(object, "__arrow_c_stream__")?;
-        let stream = take_from_capsule::<FFI_ArrowArrayStream>(&capsule)?;
+        let stream = if device::has_only_device_stream(object)? {
+            device::take_device_stream(object)?
+        } else {
+            let capsule = call_protocol(object, "__arrow_c_stream__")?;
+            take_from_capsule::<FFI_ArrowArrayStream>(&capsule)?
+        };
         let reader = RecordBatchStreamReader::with_options(stream, validation, nullability).map_err(to_py_err)?;
         Ok(PyRecordBatchReader(reader))
     }
@@ -287,9 +303,7 @@ pub fn array_to_capsules<'py>(
     array: &ArrayRef,
     requested_schema: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let requested = cast::requested_field(requested_schema)?;
-    let (field, array) = cast::cast_array(field, array, requested)?;
-    let (array, schema) = arrow_cabi::export_array(&array, &field).map_err(to_py_err)?;
+    let (array, schema) = export_array_pair(field, array, requested_schema)?;
     let schema = new_capsule(py, schema)?;
     let array = new_capsule(py, array)?;
     PyTuple::new(py, [schema.into_any(), array.into_any()])
@@ -302,15 +316,7 @@ pub fn batch_to_capsules<'py>(
     batch: &RecordBatch,
     requested_schema: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let requested = cast::requested_schema(requested_schema)?;
-    let batch = match cast::plan_batch_cast(batch.schema_ref(), requested)? {
-        None => batch.clone(),
-        Some(target) => cast::cast_batch(batch, &target).map_err(|e| {
-            PyValueError::new_err(format!("cannot cast to the requested schema: {e}"))
-        })?,
-    };
-    let schema = FFI_ArrowSchema::try_from(batch.schema_ref().as_ref()).map_err(to_py_err)?;
-    let array = FFI_ArrowArray::from_batch(batch);
+    let (array, schema) = export_batch_pair(batch, requested_schema)?;
     let schema = new_capsule(py, schema)?;
     let array = new_capsule(py, array)?;
     PyTuple::new(py, [schema.into_any(), array.into_any()])
@@ -324,6 +330,42 @@ pub fn reader_to_capsule<'py>(
     reader: Box<dyn RecordBatchReader + Send>,
     requested_schema: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyCapsule>> {
+    new_capsule(py, export_reader(reader, requested_schema)?)
+}
+
+/// The array and schema of `array` with `field`, cast to `requested_schema` as
+/// [`array_to_capsules`] does: what both that and the device export hand over.
+pub(crate) fn export_array_pair(
+    field: &FieldRef,
+    array: &ArrayRef,
+    requested_schema: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(FFI_ArrowArray, FFI_ArrowSchema)> {
+    let requested = cast::requested_field(requested_schema)?;
+    let (field, array) = cast::cast_array(field, array, requested)?;
+    arrow_cabi::export_array(&array, &field).map_err(to_py_err)
+}
+
+/// The struct array and schema of `batch`, cast to `requested_schema` as [`batch_to_capsules`] does.
+pub(crate) fn export_batch_pair(
+    batch: &RecordBatch,
+    requested_schema: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(FFI_ArrowArray, FFI_ArrowSchema)> {
+    let requested = cast::requested_schema(requested_schema)?;
+    let batch = match cast::plan_batch_cast(batch.schema_ref(), requested)? {
+        None => batch.clone(),
+        Some(target) => cast::cast_batch(batch, &target).map_err(|e| {
+            PyValueError::new_err(format!("cannot cast to the requested schema: {e}"))
+        })?,
+    };
+    let schema = FFI_ArrowSchema::try_from(batch.schema_ref().as_ref()).map_err(to_py_err)?;
+    Ok((FFI_ArrowArray::from_batch(batch), schema))
+}
+
+/// The stream of `reader`, cast to `requested_schema` as [`reader_to_capsule`] does.
+pub(crate) fn export_reader(
+    reader: Box<dyn RecordBatchReader + Send>,
+    requested_schema: Option<&Bound<'_, PyAny>>,
+) -> PyResult<FFI_ArrowArrayStream> {
     let requested = cast::requested_schema(requested_schema)?;
     let reader: Box<dyn RecordBatchReader + Send> =
         match cast::plan_batch_cast(&reader.schema(), requested)? {
@@ -333,7 +375,7 @@ pub fn reader_to_capsule<'py>(
                 target,
             }),
         };
-    new_capsule(py, FFI_ArrowArrayStream::new(reader))
+    Ok(FFI_ArrowArrayStream::new(reader))
 }
 
 /// An `arrow_array_stream` capsule that streams `batches` with `schema` (see [`reader_to_capsule`]).

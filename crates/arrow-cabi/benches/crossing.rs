@@ -19,6 +19,9 @@
 //!   typed API (`FFI_ArrowArray::from_batch`, `import_batch`) and through arrow-rs (`StructArray`,
 //!   `to_ffi`, `from_ffi`, `RecordBatch::from`). Before timing, asserts that the schema comes back
 //!   equal and every imported buffer is the original one.
+//! - `<shape>-device_roundtrip`: the stream round trip through the device stream (CPU device
+//!   arrays, `FFI_ArrowDeviceArrayStream::new` and `ArrowDeviceArrayStreamReader`) beside the plain
+//!   one, both arrow-cabi's; zero-copy asserted first.
 //! - `columns-roundtrip/<library>/<N>`: the stream round trip of S2's column mix at N = 1, 10, 100, 1000
 //!   columns x 1024 rows, for the cost-per-column chart.
 //!
@@ -54,6 +57,18 @@ fn roundtrip(c: &mut Criterion, shape: &str, batch: &RecordBatch) {
     group.throughput(Throughput::Elements(BATCHES_PER_STREAM as u64));
     group.bench_function(OURS, |b| b.iter(|| black_box(roundtrip_ours(black_box(batch)))));
     group.bench_function(ARROW_RS, |b| b.iter(|| black_box(roundtrip_arrow_rs(black_box(batch)))));
+    group.finish();
+}
+
+/// The device stream round trip beside the plain one, both arrow-cabi's (arrow-rs 60.1 has no device
+/// stream): `<shape>-device_roundtrip/{arrow-cabi-device, arrow-cabi-plain}`, per batch as above.
+fn device_roundtrip(c: &mut Criterion, shape: &str, batch: &RecordBatch) {
+    let checked = assert_zero_copy("arrow-cabi (device stream)", batch, &collect_ours_device(batch));
+    eprintln!("{shape}: zero-copy checked: {checked} imported buffers through the device stream");
+    let mut group = group(c, &format!("{shape}-device_roundtrip"));
+    group.throughput(Throughput::Elements(BATCHES_PER_STREAM as u64));
+    group.bench_function("arrow-cabi-device", |b| b.iter(|| black_box(roundtrip_ours_device(black_box(batch)))));
+    group.bench_function("arrow-cabi-plain", |b| b.iter(|| black_box(roundtrip_ours(black_box(batch)))));
     group.finish();
 }
 
@@ -179,6 +194,7 @@ fn shapes(c: &mut Criterion) {
     for name in SHAPES {
         let batch = shape(name);
         roundtrip(c, name, &batch);
+        device_roundtrip(c, name, &batch);
         export(c, name, &batch);
         import(c, name, &batch);
         schema(c, name, &batch);

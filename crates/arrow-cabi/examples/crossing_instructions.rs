@@ -6,7 +6,8 @@
 //! ```
 //!
 //! Cases: `<shape>-<op>-<lib>` with shape `s1`..`s4` or `cols-N` (S2's column mix at N columns),
-//! op `roundtrip` (one iteration = one stream of 100 batches), `export`, `import`, `full` (ours:
+//! op `roundtrip` (one iteration = one stream of 100 batches), `device_roundtrip` (the same through
+//! the device stream; ours only), `export`, `import`, `full` (ours:
 //! import at full validation; arrow-rs: `validate_full` alone), `schema` (import alone),
 //! `schema_roundtrip`, `array_roundtrip`, `batch_roundtrip` (issue 12's whole crossings: export, import,
 //! drop; see `benches/common/mod.rs`) (one iteration = one batch, array or schema), lib `ours` or
@@ -57,6 +58,14 @@ fn main() {
         "roundtrip" => {
             for _ in 0..iters {
                 sink += if ours { roundtrip_ours(black_box(&batch)) } else { roundtrip_arrow_rs(black_box(&batch)) };
+            }
+        }
+        "device_roundtrip" => {
+            if !ours {
+                usage("device_roundtrip is arrow-cabi's only (arrow-rs 60.1 has no device stream)");
+            }
+            for _ in 0..iters {
+                sink += roundtrip_ours_device(black_box(&batch));
             }
         }
         "export" => {
@@ -129,6 +138,6 @@ fn main() {
 }
 
 fn usage(problem: &str) -> ! {
-    eprintln!("{problem}\nusage: crossing_instructions --case <s1|s2|s3|s4|cols-N>-<roundtrip|export|import|full|schema|schema_roundtrip|array_roundtrip|batch_roundtrip>-<ours|arrow-rs> [--iters N]");
+    eprintln!("{problem}\nusage: crossing_instructions --case <s1|s2|s3|s4|cols-N>-<roundtrip|device_roundtrip|export|import|full|schema|schema_roundtrip|array_roundtrip|batch_roundtrip>-<ours|arrow-rs> [--iters N]");
     std::process::exit(2)
 }

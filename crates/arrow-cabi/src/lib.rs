@@ -1,5 +1,7 @@
 //! arrow-cabi moves Apache Arrow data across the Arrow C ABI: the C Data Interface (`ArrowSchema`,
-//! `ArrowArray`) and the C Stream Interface (`ArrowArrayStream`), on arrow-rs's in-memory types.
+//! `ArrowArray`), the C Stream Interface (`ArrowArrayStream`) and the C Device Data Interface
+//! (`ArrowDeviceArray`, `ArrowDeviceArrayStream`: CPU memory, see [`device`]), on arrow-rs's
+//! in-memory types.
 //!
 //! It keeps the names of arrow-rs's `ffi` and `ffi_stream` modules, so switching is a change of `use`
 //! lines, and it checks everything a foreign producer hands over: a malformed struct is an [`Error`]
@@ -39,7 +41,8 @@
 //! [`stream`] the owned structs and the functions beyond arrow-rs's ([`import_array`] with a
 //! [`Validation`] level, [`export_array`] with a `Field`, [`export_batch`] and [`import_batch_from`] for a
 //! record batch with its schema, [`ffi_stream::export_batches`] and [`ffi_stream::export_arrays`] from any
-//! iterator); [`format`](mod@format) and [`metadata`] the two codecs.
+//! iterator); [`device`] the device arrays and streams (under arrow-rs PR #10754's names, also
+//! re-exported from [`ffi`] and [`ffi_stream`]); [`format`](mod@format) and [`metadata`] the two codecs.
 //!
 //! Import follows a plan compiled once per data type ([`ImportPlan`]): a stream reader compiles its
 //! schema's once for all its batches, and a caller crossing many arrays of one type can keep one

@@ -337,6 +337,51 @@ fn the_tree_sizes_nested_and_view_buffers() {
     assert_eq!(values.buffers.iter().map(|b| b.size).collect::<Vec<_>>(), [Some(1), Some(12), None]);
 }
 
+/// What a corrupting test changed, kept to be put back before the producer's release runs: the
+/// exporter's release finds the nodes to free through the child pointers and counts, so a consumer
+/// that corrupted them (as these tests do, playing a faulty producer) would make it leak.
+struct Pristine {
+    parent: ArrowArray,
+    children: Vec<(*mut ArrowArray, ArrowArray)>,
+    count: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Snapshots `raw` (a struct export of ours) and its children, and installs a release that puts
+/// them back, counts, and runs the original release.
+fn restore_before_release(raw: &mut ArrowArray) -> Arc<std::sync::atomic::AtomicUsize> {
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    // SAFETY: bitwise snapshots of our own unreleased export; they are only ever written back, never
+    // released themselves. The children array holds `n_children` valid pointers.
+    let pristine = unsafe {
+        let children = (0..raw.n_children as usize)
+            .map(|index| {
+                let child = *raw.children.add(index);
+                (child, std::ptr::read(child))
+            })
+            .collect();
+        Pristine { parent: std::ptr::read(raw), children, count: count.clone() }
+    };
+    raw.private_data = Box::into_raw(Box::new(pristine)).cast();
+    raw.release = Some(restoring_release);
+    count
+}
+
+unsafe extern "C" fn restoring_release(array: *mut ArrowArray) {
+    // SAFETY: `array` is the struct `restore_before_release` set up; its private data is the leaked
+    // box, reclaimed once here; writing the snapshots back restores our export as it was made.
+    unsafe {
+        let pristine = Box::from_raw((*array).private_data.cast::<Pristine>());
+        let Pristine { parent, children, count } = *pristine;
+        std::ptr::write(array, parent);
+        for (index, (pointer, child)) in children.into_iter().enumerate() {
+            *(*array).children.add(index) = pointer;
+            std::ptr::write(pointer, child);
+        }
+        count.fetch_add(1, Ordering::SeqCst);
+        ((*array).release.expect("the export's release"))(array);
+    }
+}
+
 #[test]
 fn the_tree_refuses_malformed_nodes_by_path_and_releases_once() {
     let (field, array) = int_struct();
@@ -362,9 +407,10 @@ fn the_tree_refuses_malformed_nodes_by_path_and_releases_once() {
     ];
     for (corrupt, message) in cases {
         let mut device = on_device(FFI_ArrowArray::from_array(array.clone()), ArrowDeviceType::CUDA);
-        let releases = count(&mut device);
         // SAFETY: the owned, unreleased device array.
-        corrupt(unsafe { &mut (*device.as_mut_ptr()).array });
+        let raw = unsafe { &mut (*device.as_mut_ptr()).array };
+        let releases = restore_before_release(raw);
+        corrupt(raw);
         let error = DeviceArrayTree::new(device, field.data_type()).unwrap_err();
         assert!(error.to_string().starts_with(message), "{error} / {message}");
         assert_eq!(releases.load(Ordering::SeqCst), 1, "{message}");
@@ -451,8 +497,7 @@ unsafe extern "C" fn switching_release(stream: *mut FFI_ArrowDeviceArrayStream) 
 #[test]
 fn an_array_of_another_device_type_mid_stream_is_an_error_naming_it_and_is_released() {
     let inner = export_device_batches(schema(), vec![Ok(batch(0)), Ok(batch(2)), Ok(batch(4))]);
-    let state = Box::new(Switching { inner, handed: 0, releases: Vec::new() });
-    let state_ptr: *const Switching = &*state;
+    let state_ptr = Box::into_raw(Box::new(Switching { inner, handed: 0, releases: Vec::new() }));
     // SAFETY: the callbacks above follow the interface over the boxed state, which release frees.
     let stream = unsafe {
         FFI_ArrowDeviceArrayStream::new_unchecked(
@@ -461,7 +506,7 @@ fn an_array_of_another_device_type_mid_stream_is_an_error_naming_it_and_is_relea
             switching_get_next,
             switching_get_last_error,
             switching_release,
-            Box::into_raw(state).cast(),
+            state_ptr.cast(),
         )
     };
     let mut reader = ArrowDeviceArrayStreamReader::try_new(stream).unwrap();
@@ -469,12 +514,13 @@ fn an_array_of_another_device_type_mid_stream_is_an_error_naming_it_and_is_relea
     assert_eq!(first, batch(0));
     let error = reader.next().unwrap().unwrap_err().to_string();
     assert!(error.contains("device_array.device_type: the stream declared CPU (1), but get_next handed an array in CUDA (2) memory"), "{error}");
-    // SAFETY: the reader holds the stream, so the state is alive.
-    let releases = unsafe { &(*state_ptr).releases };
-    assert_eq!(releases[1].load(Ordering::SeqCst), 1, "the refused array is released");
-    assert_eq!(releases[0].load(Ordering::SeqCst), 0, "the first batch is still alive");
+    // SAFETY: the reader holds the stream, so the state is alive; no callback runs meanwhile, and
+    // each call borrows the state only for the load.
+    let released = |index: usize| unsafe { (&(*state_ptr).releases)[index].load(Ordering::SeqCst) };
+    assert_eq!(released(1), 1, "the refused array is released");
+    assert_eq!(released(0), 0, "the first batch is still alive");
     drop(first);
-    assert_eq!(releases[0].load(Ordering::SeqCst), 1);
+    assert_eq!(released(0), 1);
     // The stream goes on: the third batch.
     assert_eq!(reader.next().unwrap().unwrap(), batch(4));
     assert!(reader.next().is_none());

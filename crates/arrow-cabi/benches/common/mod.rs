@@ -122,6 +122,21 @@ pub fn roundtrip_ours(batch: &RecordBatch) -> usize {
     reader.map(|batch| batch.expect("import batch").num_rows()).sum()
 }
 
+/// arrow-cabi through the device stream: the reader exported as CPU device arrays
+/// (`FFI_ArrowDeviceArrayStream::new`) and read back (`ArrowDeviceArrayStreamReader`).
+pub fn roundtrip_ours_device(batch: &RecordBatch) -> usize {
+    let stream = arrow_cabi::ffi_stream::FFI_ArrowDeviceArrayStream::new(Box::new(reader(batch)));
+    let reader = arrow_cabi::ffi_stream::ArrowDeviceArrayStreamReader::try_new(stream).expect("import device stream");
+    reader.map(|batch| batch.expect("import batch").num_rows()).sum()
+}
+
+/// As [`collect_ours`], through the device stream.
+pub fn collect_ours_device(batch: &RecordBatch) -> Vec<RecordBatch> {
+    let stream = arrow_cabi::ffi_stream::FFI_ArrowDeviceArrayStream::new(Box::new(reader(batch)));
+    let reader = arrow_cabi::ffi_stream::ArrowDeviceArrayStreamReader::try_new(stream).expect("import device stream");
+    reader.collect::<Result<_, _>>().expect("import batches")
+}
+
 /// arrow-rs `ffi_stream`.
 pub fn roundtrip_arrow_rs(batch: &RecordBatch) -> usize {
     let stream = arrow::ffi_stream::FFI_ArrowArrayStream::new(Box::new(reader(batch)));

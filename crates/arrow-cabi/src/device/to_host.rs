@@ -106,7 +106,9 @@ unsafe extern "C" fn get_next(stream: *mut ArrowArrayStream, out: *mut ArrowArra
                     next.device_type()
                 )));
             }
-            next.into_host_array()?.into_sys()
+            // Unreleased and on the stream's device, which `wrap` checked is CPU: its embedded
+            // array is a plain array of host memory, moved out as it is.
+            next.into_sys().array
         };
         // SAFETY: `out` is non-NULL and writable per the caller; it is uninitialised.
         unsafe { ptr::write(out, array) };
