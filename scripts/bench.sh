@@ -66,6 +66,9 @@ if [ -z "${SKIP_CALLGRIND:-}" ]; then
             measure "$shape" batch_roundtrip "$lib" 100
         done
     done
+    for shape in s1 s2 s3; do                      # the device stream (ours only: arrow-rs 60.1 has none)
+        measure "$shape" device_roundtrip ours 2
+    done
     for shape in s2 s3; do                         # full validation: ours at Full (minus import), arrow-rs alone
         measure "$shape" full ours 20
         measure "$shape" full arrow-rs 20

@@ -168,6 +168,7 @@ def main():
     out.extend(machine())
     w("")
     path_ratios = paths_section(w, per_batch, count)
+    device_section(w, per_batch, count)
     w("## Stream round trip, per batch")
     w("")
     w("Export a reader of 100 batches (the same batch repeated) through the C Stream Interface, import it,")
@@ -337,6 +338,29 @@ def main():
 
 def verdict(ok):
     return "n/a" if ok is None else ("met" if ok else "**not met**")
+
+
+def device_section(w, per_batch, count):
+    """The device stream beside the plain one, both arrow-cabi's (arrow-rs 60.1 has no device stream)."""
+    w("## The device stream beside the plain stream")
+    w("")
+    w("The stream round trip of the first row above through `FFI_ArrowDeviceArrayStream` (CPU) and")
+    w("`ArrowDeviceArrayStreamReader`, per batch (criterion group `<shape>-device_roundtrip`, callgrind case")
+    w("`<shape>-device_roundtrip-ours`). The device stream is the plain one behind adapters, so the extra")
+    w("is one indirect call per batch each way.")
+    w("")
+    w("| shape | plain stream | device stream | extra (time) | instructions plain | instructions device | extra (instr.) |")
+    w("|---|---|---|---|---|---|---|")
+    for shape in ("s1", "s2", "s3"):
+        group = f"{shape}-device_roundtrip"
+        plain_t, device_t = per_batch(group, "arrow-cabi-plain", BATCHES), per_batch(group, "arrow-cabi-device", BATCHES)
+        plain_i, device_i = count(f"{shape}-roundtrip-ours", BATCHES), count(f"{shape}-device_roundtrip-ours", BATCHES)
+        extra = lambda a, b: f"{b / a - 1:+.1%}" if a and b is not None else "n/a"
+        w(
+            f"| {shape.upper()} | {fmt_time(plain_t)} | {fmt_time(device_t)} | {extra(plain_t, device_t)} "
+            f"| {fmt_count(plain_i)} | {fmt_count(device_i)} | {extra(plain_i, device_i)} |"
+        )
+    w("")
 
 
 def paths_section(w, per_batch, count):
