@@ -42,6 +42,22 @@ const FOLDERS: &[&str] = &[
 ];
 const EXPECTED_FILES: usize = 59;
 
+/// The gold files Miri crosses (all 59 take it hours): one per layout family the C structs carry
+/// differently (nesting, dictionaries, views, list views, unions, run ends, maps, decimals, nulls,
+/// extension metadata), none compressed (arrow-ipc decompresses with C libraries Miri cannot run).
+const MIRI_FILES: &[&str] = &[
+    "cpp-21.0.0/generated_nested",
+    "cpp-21.0.0/generated_dictionary",
+    "cpp-21.0.0/generated_binary_view",
+    "cpp-21.0.0/generated_list_view",
+    "cpp-21.0.0/generated_union",
+    "cpp-21.0.0/generated_run_end_encoded",
+    "cpp-21.0.0/generated_map",
+    "cpp-21.0.0/generated_decimal32",
+    "cpp-21.0.0/generated_null",
+    "cpp-21.0.0/generated_extension",
+];
+
 /// Gold files that cannot pass, as `("folder/case", reason)`. The test fails on a failing file that is
 /// not listed, and on a listed file that passes, so this list only shrinks.
 const KNOWN_FAILURES: &[(&str, &str)] = &[];
@@ -350,6 +366,13 @@ fn gold_files_cross_the_stream_interface() {
         "gold .arrow_file count: {:?}",
         files.iter().map(|f| &f.0).collect::<Vec<_>>()
     );
+    let files = if cfg!(miri) {
+        let subset: Vec<_> = files.into_iter().filter(|(name, _)| MIRI_FILES.contains(&name.as_str())).collect();
+        assert_eq!(subset.len(), MIRI_FILES.len(), "every file of MIRI_FILES is a gold file");
+        subset
+    } else {
+        files
+    };
     let known: HashMap<&str, &str> = KNOWN_FAILURES.iter().copied().collect();
     for (name, _) in KNOWN_FAILURES {
         assert!(
