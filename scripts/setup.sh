@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need, idempotently: the Python peers in ./.venv (pinned as in
-# ../shared/golden/PEERS.md), maturin, and nightly Miri. Safe to run again; fast when all is there.
+# ../shared/golden/PEERS.md), maturin, nightly Miri, and valgrind (Debian's package). Safe to run
+# again; fast when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,3 +14,7 @@ fi
 
 rustup component add --toolchain nightly miri rust-src >/dev/null
 cargo +nightly miri setup >/dev/null 2>&1
+
+if ! command -v valgrind >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq valgrind >/dev/null
+fi
