@@ -42,20 +42,14 @@ const FOLDERS: &[&str] = &[
 ];
 const EXPECTED_FILES: usize = 59;
 
-/// The gold files Miri crosses (all 59 take it hours): one per layout family the C structs carry
-/// differently (nesting, dictionaries, views, list views, unions, run ends, maps, decimals, nulls,
-/// extension metadata), none compressed (arrow-ipc decompresses with C libraries Miri cannot run).
+/// The gold files Miri crosses (ten took it more than 4 minutes of CPU, all 59 would take it an hour):
+/// nesting (structs, lists), dictionaries, unions, as arrow-ipc lays them out; none compressed (arrow-ipc
+/// decompresses with C libraries Miri cannot run). Every type family crosses under Miri in the
+/// generated round trips (`roundtrip.rs`) too.
 const MIRI_FILES: &[&str] = &[
     "cpp-21.0.0/generated_nested",
     "cpp-21.0.0/generated_dictionary",
-    "cpp-21.0.0/generated_binary_view",
-    "cpp-21.0.0/generated_list_view",
     "cpp-21.0.0/generated_union",
-    "cpp-21.0.0/generated_run_end_encoded",
-    "cpp-21.0.0/generated_map",
-    "cpp-21.0.0/generated_decimal32",
-    "cpp-21.0.0/generated_null",
-    "cpp-21.0.0/generated_extension",
 ];
 
 /// Gold files that cannot pass, as `("folder/case", reason)`. The test fails on a failing file that is
