@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need, idempotently: the Python peers in ./.venv (pinned as in
-# ../shared/golden/PEERS.md), maturin, and nightly Miri. Safe to run again; fast when all is there.
+# ../shared/golden/PEERS.md), maturin, nightly Miri, and valgrind (Debian's package). Safe to run
+# again; fast when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,8 +15,12 @@ fi
 rustup component add --toolchain nightly miri rust-src >/dev/null
 cargo +nightly miri setup >/dev/null 2>&1
 
-# g++ builds the Arrow C++ shim of python/tests/test_device_cpp.py (against pyarrow's libarrow).
-if ! command -v g++ >/dev/null; then
+# g++ builds the Arrow C++ shim of python/tests/test_device_cpp.py (against pyarrow's libarrow);
+# valgrind runs the pyarrow interop tests under memcheck (scripts/test-all.sh).
+missing=""
+command -v g++ >/dev/null || missing="$missing g++"
+command -v valgrind >/dev/null || missing="$missing valgrind"
+if [ -n "$missing" ]; then
     sudo_if_needed=""; [ "$(id -u)" = 0 ] || sudo_if_needed="sudo"
-    $sudo_if_needed apt-get update -qq && $sudo_if_needed apt-get install -y -qq --no-install-recommends g++ >/dev/null
+    $sudo_if_needed apt-get update -qq && $sudo_if_needed apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi

@@ -8,6 +8,10 @@
 //! The safe layer lives in the `arrow-cabi` crate; use these structs directly only to talk to C code
 //! that this crate's owners do not cover.
 //!
+//! None of these structs is `Send` or `Sync`: they hold raw pointers and own nothing. To move one to
+//! another thread, wrap it in `arrow-cabi`'s owned type (`FFI_ArrowArray` and the others), or write
+//! your own `unsafe impl` on a wrapper that keeps the interface's rules.
+//!
 //! ```
 //! use arrow_cabi_sys::{ArrowArray, ArrowSchema};
 //! assert_eq!(core::mem::size_of::<ArrowSchema>(), 72);

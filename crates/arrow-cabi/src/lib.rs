@@ -48,6 +48,28 @@
 //! schema's once for all its batches, and a caller crossing many arrays of one type can keep one
 //! ([`array::import_array_with`], [`array::import_batch_with`]). [`Nullability::Relax`] imports batches
 //! whose non-nullable columns hold nulls (as pyarrow builds them) with those columns marked nullable.
+//!
+//! # Threads
+//!
+//! The C interfaces let a struct be released from any thread and a stream be used by one thread at a
+//! time, which need not be the one that made it; the types follow, as arrow-rs 60.1's same-named
+//! types do (`tests/concurrency.rs` asserts both crates' bounds side by side at compile time):
+//!
+//! | type | `Send` | `Sync` | why |
+//! |---|---|---|---|
+//! | [`FFI_ArrowArray`](ffi::FFI_ArrowArray) | yes | yes | released from any thread; `&self` only reads |
+//! | [`FFI_ArrowSchema`](ffi::FFI_ArrowSchema) | yes | no | released from any thread; its accessors hand out the producer's raw pointers |
+//! | [`FFI_ArrowArrayStream`](ffi_stream::FFI_ArrowArrayStream) | yes | no | a stream's callbacks are called by one thread at a time |
+//! | [`RecordBatchStreamReader`](ffi_stream::RecordBatchStreamReader), [`ArrayStreamReader`](ffi_stream::ArrayStreamReader) | yes | no | each owns a stream |
+//! | [`ImportPlan`], [`Validation`], [`Nullability`], [`Flags`](ffi::Flags), [`Error`], [`format::Format`], [`format::FormatError`], [`metadata::MetadataError`] | yes | yes | plain data |
+//!
+//! Imported arrays are arrow-rs arrays (`Send + Sync`): their buffers may be dropped on any thread, and
+//! the producer's `release` runs once, on whichever thread drops the last of them. An exported array's
+//! nodes may be released on different threads in any order. The raw structs of `arrow-cabi-sys` are
+//! neither `Send` nor `Sync` (they own nothing); cross threads with the owned types.
+//!
+//! What the `unsafe` functions require, what each validation level guarantees, and the tests behind
+//! each claim: `docs/SAFETY.md` in the repository.
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod array;

@@ -386,6 +386,7 @@ const QUERY: &str = "WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 F
                      SELECT i, CASE WHEN i % 7 = 3 THEN NULL ELSE 'row ' || i END AS s, i * 0.25 AS f FROM seq";
 
 #[test]
+#[cfg_attr(miri, ignore = "loads the ADBC SQLite driver, a C library, with dlopen (and asks the virtualenv's Python for its path): Miri runs no foreign code")]
 fn a_query_result_from_the_c_driver_reads_as_batches() {
     let Some(driver) = driver() else { return };
     let mut session = Session::open(driver);
@@ -523,6 +524,7 @@ fn ingest(
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "loads the ADBC SQLite driver, a C library, with dlopen (and asks the virtualenv's Python for its path): Miri runs no foreign code")]
 fn a_stream_exported_by_arrow_cabi_is_ingested_by_the_c_driver() {
     let Some(driver) = driver() else { return };
     let mut session = Session::open(driver);
@@ -589,6 +591,7 @@ fn a_stream_exported_by_arrow_cabi_is_ingested_by_the_c_driver() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "loads the ADBC SQLite driver, a C library, with dlopen (and asks the virtualenv's Python for its path): Miri runs no foreign code")]
 fn a_producer_error_reaches_the_c_driver() {
     let Some(driver) = driver() else { return };
     let mut session = Session::open(driver);

@@ -72,6 +72,11 @@ fn the_design_program_runs_on_gold_files() {
     let link = scratch.join("arrow_file");
 
     for case in CASES {
+        // arrow-ipc decompresses zstd with the zstd C library, which Miri cannot run.
+        if cfg!(miri) && case.contains("compression") {
+            println!("{case}: skipped under Miri (zstd is C code)");
+            continue;
+        }
         let gold = golden.join(format!("{case}.arrow_file"));
         let _ = std::fs::remove_file(&link);
         std::os::unix::fs::symlink(&gold, &link).unwrap();

@@ -51,12 +51,14 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 4 } else { 256 }))]
 
     #[test]
+    #[cfg_attr(miri, ignore = "checks the test generators themselves: arrow-rs and proptest code, no arrow-cabi code, and minutes per test under Miri")]
     fn any_array_is_valid(array in any_array()) {
         check_valid(&array);
         prop_assert!(array.len() <= MAX_LEN);
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "checks the test generators themselves: arrow-rs and proptest code, no arrow-cabi code, and minutes per test under Miri")]
     fn any_data_is_valid(data in any_data()) {
         if let Err(e) = data.validate_full() {
             panic!("generated data of type {} is invalid: {e}\n{data:?}", data.data_type());
@@ -64,6 +66,7 @@ proptest! {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "checks the test generators themselves: arrow-rs and proptest code, no arrow-cabi code, and minutes per test under Miri")]
     fn array_of_respects_type_and_length(
         (dt, array) in data_type(3).prop_flat_map(|dt| (Just(dt.clone()), array_of(dt, 5)))
     ) {
@@ -73,6 +76,7 @@ proptest! {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "checks the test generators themselves: arrow-rs and proptest code, no arrow-cabi code, and minutes per test under Miri")]
     fn fields_match_their_arrays((field, array) in any_field_and_array()) {
         check_valid(&array);
         prop_assert_eq!(field.data_type(), array.data_type());
@@ -87,6 +91,7 @@ proptest! {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "checks the test generators themselves: arrow-rs and proptest code, no arrow-cabi code, and minutes per test under Miri")]
     fn record_batches_are_valid(batch in record_batch()) {
         for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
             check_valid(column);
@@ -102,6 +107,7 @@ proptest! {
 /// Over 512 arrays (fixed seed, so the test cannot flake) every type family and every edge case
 /// the generators promise shows up.
 #[test]
+#[cfg_attr(miri, ignore = "checks the test generators themselves: arrow-rs and proptest code, no arrow-cabi code, and minutes per test under Miri")]
 fn every_type_family_and_edge_case_appears() {
     let mut runner = deterministic_runner();
     let strategy = any_array();
@@ -376,6 +382,7 @@ fn every_type_family_and_edge_case_appears() {
 /// is empty and valid, but the misaligned ones, whose every empty buffer is at address 1 (which
 /// arrow-rs's validation refuses as misaligned for any type wider than a byte).
 #[test]
+#[cfg_attr(miri, ignore = "checks the test generators themselves: arrow-rs and proptest code, no arrow-cabi code, and minutes per test under Miri")]
 fn empty_data_is_empty_and_made_every_way_of_every_type() {
     let mut runner = deterministic_runner();
     let strategy = empty_data();

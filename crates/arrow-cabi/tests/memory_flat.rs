@@ -21,9 +21,6 @@
 //! `RecordBatchStreamReader`. And the measure is checked against itself: on every path, a consumer that
 //! keeps every output must make the same check fail, by far.
 
-// Miri would take hours over 10,000 batches, and its own allocator bookkeeping is not what is measured.
-#![cfg(not(miri))]
-
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::any::Any;
 use std::cell::Cell;
@@ -540,26 +537,31 @@ fn assert_flat_and_no_leak(crossing: Crossing) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "10,000 crossings per test would take hours under Miri, and Miri's allocator bookkeeping is not what is measured")]
 fn arrow_cabi_export_keeps_peak_memory_flat_over_10000_batches() {
     assert_flat_and_no_leak(Crossing::Stream(Producer::ArrowCabi));
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "10,000 crossings per test would take hours under Miri, and Miri's allocator bookkeeping is not what is measured")]
 fn arrow_rs_export_keeps_peak_memory_flat_over_10000_batches() {
     assert_flat_and_no_leak(Crossing::Stream(Producer::ArrowRs));
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "10,000 crossings per test would take hours under Miri, and Miri's allocator bookkeeping is not what is measured")]
 fn schema_crossings_keep_peak_memory_flat_over_10000() {
     assert_flat_and_no_leak(Crossing::Schema);
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "10,000 crossings per test would take hours under Miri, and Miri's allocator bookkeeping is not what is measured")]
 fn array_crossings_under_arrow_rs_names_keep_peak_memory_flat_over_10000() {
     assert_flat_and_no_leak(Crossing::Array);
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "10,000 crossings per test would take hours under Miri, and Miri's allocator bookkeeping is not what is measured")]
 fn batch_crossings_through_the_typed_api_keep_peak_memory_flat_over_10000() {
     assert_flat_and_no_leak(Crossing::Batch);
 }
@@ -568,6 +570,7 @@ fn batch_crossings_through_the_typed_api_keep_peak_memory_flat_over_10000() {
 /// at least half of the bytes of the outputs kept after the warm-up (half is a margin: for a stream,
 /// `get_array_memory_size` estimates a batch's heap bytes, it does not count its allocations).
 #[test]
+#[cfg_attr(miri, ignore = "10,000 crossings per test would take hours under Miri, and Miri's allocator bookkeeping is not what is measured")]
 fn keeping_every_output_makes_the_check_fail() {
     for crossing in CROSSINGS {
         let figures = measure(crossing, Consumer::KeepsEveryOutput, KEEPING_STREAM_BATCHES);

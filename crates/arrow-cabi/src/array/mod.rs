@@ -24,6 +24,9 @@ crate::owned::owned_struct! {
     /// [`as_mut_ptr`](Self::as_mut_ptr) on an [`empty`](Self::empty) one, or moved in with
     /// [`from_raw`](Self::from_raw). Every value of this type is released or follows the C Data
     /// Interface.
+    ///
+    /// `Send` and `Sync`, as in arrow-rs: the interface lets an array be released from any thread, and
+    /// `&self` only reads it.
     pub struct FFI_ArrowArray(ArrowArray): "array", "C Data Interface";
 }
 

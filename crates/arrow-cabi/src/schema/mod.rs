@@ -25,6 +25,9 @@ crate::owned::owned_struct! {
     /// [`empty`](Self::empty) one, or moved in from C with [`from_raw`](Self::from_raw). Its fields are
     /// private: every value of this type is either released or a struct that follows the C Data
     /// Interface.
+    ///
+    /// `Send`, not `Sync`, as in arrow-rs: a schema may be released from any thread; its accessors hand
+    /// out the producer's raw pointers.
     pub struct FFI_ArrowSchema(ArrowSchema): "schema", "C Data Interface";
 }
 

@@ -26,6 +26,9 @@ crate::owned::owned_struct! {
     /// [`export_batches`], [`export_arrays`]), from a producer's own callbacks
     /// ([`new_unchecked`](Self::new_unchecked)), or moved in with [`from_raw`](Self::from_raw). Every
     /// value of this type is released or follows the C Stream Interface.
+    ///
+    /// `Send`, not `Sync`, as in arrow-rs: a stream may move to another thread, but its callbacks are
+    /// called by one thread at a time (the interface is not thread-safe).
     pub struct FFI_ArrowArrayStream(ArrowArrayStream): "stream", "C Stream Interface";
 }
 
