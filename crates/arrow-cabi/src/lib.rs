@@ -48,6 +48,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod array;
+pub mod check;
 mod boundary;
 pub mod error;
 pub mod ffi;
