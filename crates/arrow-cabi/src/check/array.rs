@@ -7,7 +7,7 @@ use arrow_schema::{DataType, SchemaRef};
 
 use super::release::{release_moved, release_watched};
 use super::spy::release_once;
-use super::{rules, schema, Finding, Observer, Rule, Summary};
+use super::{nulls, rules, schema, Finding, Observer, Rule, Summary};
 use crate::array::{import_array_with, import_batch_with, FFI_ArrowArray};
 use crate::{ImportPlan, Validation};
 
@@ -26,22 +26,28 @@ fn borrowed(raw: &ArrowArray) -> FFI_ArrowArray {
     unsafe { FFI_ArrowArray::from_sys(copy) }
 }
 
-/// Checks `raw` at full validation as a record batch of `schema`; a refusal is a finding at
-/// `context`, one about the batch's own shape (its child count) a mismatch with the schema.
+/// Checks `raw` at full validation as a record batch of `schema`, and its null counts against its
+/// bitmaps; a refusal is a finding at `context`, one about the batch's own shape (its child count)
+/// a mismatch with the schema.
 pub(crate) fn batch_data(raw: &ArrowArray, schema: &SchemaRef, plan: &ImportPlan, context: &str) -> Result<(), Finding> {
-    import_batch_with(borrowed(raw), schema, plan, Validation::Full).map(drop).map_err(|error| {
+    import_batch_with(borrowed(raw), schema, plan, Validation::Full).map_err(|error| {
         let mut finding = rules::finding(error, context);
         let own = finding.path.strip_prefix(context).unwrap_or("");
         if own.is_empty() || own == ".n_children" {
             finding.rule = Rule::StreamSchemaMatch;
         }
         finding
-    })
+    })?;
+    // SAFETY: the importer accepted `raw` as the plan's type at full validation.
+    unsafe { nulls::mismatch(raw, plan.data_type(), context) }.map_or(Ok(()), Err)
 }
 
-/// Checks `raw` at full validation as an array of `plan`'s type; a refusal is a finding at `context`.
+/// Checks `raw` at full validation as an array of `plan`'s type, and its null counts against its
+/// bitmaps; a refusal is a finding at `context`.
 pub(crate) fn array_data(raw: &ArrowArray, plan: &ImportPlan, context: &str) -> Result<(), Finding> {
-    import_array_with(borrowed(raw), plan, Validation::Full).map(drop).map_err(|error| rules::finding(error, context))
+    import_array_with(borrowed(raw), plan, Validation::Full).map_err(|error| rules::finding(error, context))?;
+    // SAFETY: the importer accepted `raw` as the plan's type at full validation.
+    unsafe { nulls::mismatch(raw, plan.data_type(), context) }.map_or(Ok(()), Err)
 }
 
 /// Which child a check moves out before releasing a parent of `n_children` (the others get spies):

@@ -32,6 +32,7 @@
 //! ```
 
 mod array;
+mod nulls;
 mod release;
 mod rules;
 mod schema;

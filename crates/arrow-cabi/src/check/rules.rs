@@ -172,6 +172,9 @@ pub(crate) fn classify(path: &str, message: &str) -> Rule {
         "flags" => return Rule::SchemaFlags,
         "metadata" => return Rule::SchemaMetadata,
         "name" => return Rule::SchemaName,
+        "n_buffers" if !in_schema => return Rule::ArrayBuffers,
+        "buffers" if !in_schema && !has("offset") => return Rule::ArrayBuffers,
+        "n_children" if !in_schema => return Rule::ArrayChildren,
         _ => {}
     }
     if has("released") {
@@ -196,8 +199,8 @@ pub(crate) fn classify(path: &str, message: &str) -> Rule {
         }
     } else if matches!(field, "length" | "offset") || has("overflow") {
         Rule::ArrayLength
-    } else if matches!(field, "n_buffers" | "buffers") {
-        Rule::ArrayBuffers
+    } else if field == "buffers" {
+        Rule::ArrayOffsets
     } else if field == "null_count" || has("nulls") || has("null_count") || has("null count") {
         Rule::ArrayNullCount
     } else if field == "dictionary" || has("dictionary") {
@@ -244,6 +247,8 @@ mod tests {
             ("array.children[1]", "invalid utf8 data: value 1 has an invalid 1-byte sequence", Rule::ArrayUtf8),
             ("array.children[1].buffers[1]", "NULL, but 12 bytes are required", Rule::ArrayBuffers),
             ("array.children[1].n_buffers", "2, but Utf8 needs 3", Rule::ArrayBuffers),
+            ("array.children[1].buffers[1]", "first offset 5 is negative or past the last offset 3", Rule::ArrayOffsets),
+            ("array.n_children", "1, but Struct(\"a\": Utf8) needs 2", Rule::ArrayChildren),
             ("array.children[0].null_count", "3 nulls in 2 elements", Rule::ArrayNullCount),
             ("array.children[0]", "2 nulls in a non-nullable field, which cannot hold nulls", Rule::ArrayNullCount),
             ("array.children[0].length", "negative: -1", Rule::ArrayLength),
