@@ -52,7 +52,10 @@ fn summary(producer: &str, outcome: &Outcome) -> String {
     let rules: BTreeSet<&str> = outcome.findings.iter().map(|f| f.rule.id()).collect();
     let found = format!("{} findings ({} rules broken)", outcome.findings.len(), rules.len());
     match (&outcome.failure, &outcome.crash) {
-        (Some(why), _) => format!("{producer}: could not be checked: {why}; {found}"),
+        (Some(why), _) => {
+            let why = why.split_whitespace().collect::<Vec<_>>().join(" ");
+            format!("{producer}: could not be checked: {why}; {found}")
+        }
         (None, Some(crash)) => format!("{producer}: crashed ({}) during {}; {found} before the crash", crash.name, crash.during),
         (None, None) if outcome.findings.is_empty() => format!("{producer}: clean, {read}"),
         (None, None) => format!("{producer}: {found}, {read}"),

@@ -163,8 +163,15 @@ pub(crate) fn finding(error: crate::Error, context: &str) -> super::Finding {
 /// with `message` breaks. The importer names the field; the message says which check refused it.
 pub(crate) fn classify(path: &str, message: &str) -> Rule {
     let in_schema = path.starts_with("schema");
-    let field = path.rsplit('.').next().unwrap_or(path);
-    let field = field.split('[').next().unwrap_or(field);
+    // The field the path ends in (`format`, `n_buffers`, `buffers` of `buffers[2]`); empty when it
+    // ends in a node (`children[1]`, `array`).
+    let last = path.rsplit('.').next().unwrap_or(path);
+    let field = match last.split_once('[') {
+        Some(("buffers", _)) => "buffers",
+        Some(_) => "",
+        None if last == path => "",
+        None => last,
+    };
     let m = message.to_ascii_lowercase();
     let has = |word: &str| m.contains(word);
     match field {
@@ -181,7 +188,7 @@ pub(crate) fn classify(path: &str, message: &str) -> Rule {
         Rule::Released
     } else if has("map's") {
         Rule::SchemaMap
-    } else if has("flag") {
+    } else if has("flag") || has("dictionary_ordered") || has("map_keys_sorted") {
         Rule::SchemaFlags
     } else if has("utf8") || has("utf-8") {
         Rule::ArrayUtf8
