@@ -112,3 +112,14 @@ fn a_stream_handed_over_released_is_a_finding() {
     check_stream(FFI_ArrowArrayStream::empty(), &mut findings);
     assert_eq!(rules(&findings), [(Rule::Released, "stream")]);
 }
+
+#[test]
+fn a_stream_of_arrays_is_checked_as_arrays_of_its_type() {
+    use arrow_cabi::ffi_stream::export_arrays;
+    let field = Arc::new(arrow_schema::Field::new("s", arrow_schema::DataType::Utf8, true));
+    let arrays: Vec<ArrayRef> = vec![Arc::new(StringArray::from(vec![Some("a"), None])), Arc::new(StringArray::from(vec!["bc"]))];
+    let mut findings = Vec::new();
+    let summary = check_stream(export_arrays(field, arrays.into_iter().map(Ok)), &mut findings);
+    assert!(findings.is_empty(), "{findings:#?}");
+    assert_eq!((summary.batches, summary.rows), (2, 3));
+}

@@ -2,7 +2,7 @@
 //! dictionaries, maps) on a schema the producer still owns.
 
 use arrow_cabi_sys::ArrowSchema;
-use arrow_schema::{Field, Schema};
+use arrow_schema::Field;
 
 use super::{rules, Finding};
 use crate::schema::FFI_ArrowSchema;
@@ -24,10 +24,4 @@ fn borrowed(raw: &ArrowSchema) -> FFI_ArrowSchema {
 /// Imports the producer's schema at `raw` as a field; a refusal is a finding at `context`.
 pub(crate) fn field(raw: &ArrowSchema, context: &str) -> Result<Field, Finding> {
     crate::schema::import_field(&borrowed(raw)).map_err(|e| rules::finding(e, context))
-}
-
-/// Imports the producer's schema at `raw` as a record batch schema (a struct); a refusal is a
-/// finding at `context`.
-pub(crate) fn schema(raw: &ArrowSchema, context: &str) -> Result<Schema, Finding> {
-    crate::schema::import_schema(&borrowed(raw)).map_err(|e| rules::finding(e, context))
 }

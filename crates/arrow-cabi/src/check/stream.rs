@@ -5,9 +5,9 @@ use std::ffi::CStr;
 use std::sync::Arc;
 
 use arrow_cabi_sys::{ArrowArray, ArrowArrayStream, ArrowSchema};
-use arrow_schema::{DataType, Schema};
+use arrow_schema::{DataType, Field, Schema};
 
-use super::array::{batch_data, move_out, release_checked, release_plain, struct_children};
+use super::array::{array_data, batch_data, move_out, release_checked, release_plain, struct_children};
 use super::release::release_watched;
 use super::{schema, Finding, Observer, Rule, Summary};
 use crate::error::errno_name;
@@ -16,11 +16,32 @@ use crate::ImportPlan;
 /// How many times `get_next` is called again after it first signals the end.
 const ENDS_AFTER_END: usize = 2;
 
-/// What the stream's schema decided, when it could be imported.
+/// What the stream's schema decided, when it could be imported: a stream of record batches (a
+/// struct schema) or of arrays of another type (as the PyCapsule protocol allows).
 struct Expected {
-    schema: Arc<Schema>,
+    field: Field,
+    /// The schema of the batches, for a struct.
+    batches: Option<Arc<Schema>>,
     plan: ImportPlan,
     children: Vec<DataType>,
+}
+
+impl Expected {
+    fn new(field: Field) -> Self {
+        let batches = match field.data_type() {
+            DataType::Struct(fields) => Some(Arc::new(Schema::new_with_metadata(fields.clone(), field.metadata().clone()))),
+            _ => None,
+        };
+        Expected { plan: ImportPlan::new(field.data_type()), children: struct_children(field.data_type()), batches, field }
+    }
+
+    /// Checks one batch (or array) of the stream against the schema.
+    fn data(&self, raw: &ArrowArray, context: &str) -> Result<(), Finding> {
+        match &self.batches {
+            Some(schema) => batch_data(raw, schema, &self.plan, context),
+            None => array_data(raw, &self.plan, context),
+        }
+    }
 }
 
 /// Checks the stream `stream` to its end and releases it.
@@ -60,10 +81,7 @@ pub(crate) unsafe fn check(stream: &mut ArrowArrayStream, observer: &mut dyn Obs
         unsafe { release_plain(stream, "stream", observer) };
         return summary;
     }
-    let expected = schema::schema(&first, "schema").map_err(|finding| observer.finding(finding)).ok().map(|schema| {
-        let data_type = DataType::Struct(schema.fields().clone());
-        Expected { plan: ImportPlan::new(&data_type), children: struct_children(&data_type), schema: Arc::new(schema) }
-    });
+    let expected = schema::field(&first, "schema").map_err(|finding| observer.finding(finding)).ok().map(Expected::new);
     // SAFETY: an unreleased stream.
     unsafe { second_schema(stream, get_schema, expected.as_ref(), observer) };
 
@@ -89,7 +107,7 @@ pub(crate) unsafe fn check(stream: &mut ArrowArrayStream, observer: &mut dyn Obs
         observer.batch(index, rows);
         let context = format!("batches[{index}]");
         let data_ok = match &expected {
-            Some(e) => batch_data(&batch, &e.schema, &e.plan, &context).map_err(|finding| observer.finding(finding)).is_ok(),
+            Some(e) => e.data(&batch, &context).map_err(|finding| observer.finding(finding)).is_ok(),
             None => false,
         };
         if index == 0 {
@@ -104,8 +122,8 @@ pub(crate) unsafe fn check(stream: &mut ArrowArrayStream, observer: &mut dyn Obs
     unsafe { release_plain(stream, "stream", observer) };
 
     if let Some(e) = &expected {
-        match schema::schema(&first, "schema") {
-            Ok(again) if again == *e.schema => {}
+        match schema::field(&first, "schema") {
+            Ok(again) if again == e.field => {}
             Ok(_) => observer.finding(Finding::new(Rule::StreamLifetime, "schema", "the schema changed once the stream was released")),
             Err(finding) => observer.finding(Finding::new(
                 Rule::StreamLifetime,
@@ -116,7 +134,7 @@ pub(crate) unsafe fn check(stream: &mut ArrowArrayStream, observer: &mut dyn Obs
     }
     if let Some((mut batch, mut data_ok)) = held {
         if let (true, Some(e)) = (data_ok, &expected) {
-            if let Err(finding) = batch_data(&batch, &e.schema, &e.plan, "batches[0]") {
+            if let Err(finding) = e.data(&batch, "batches[0]") {
                 data_ok = false;
                 observer.finding(Finding::new(
                     Rule::StreamLifetime,
@@ -185,12 +203,12 @@ unsafe fn second_schema(
         // SAFETY: an unreleased schema of the producer's.
         return unsafe { release_plain(&mut second, place, observer) };
     };
-    match schema::schema(&second, place) {
-        Ok(again) if again == *e.schema => {}
+    match schema::field(&second, place) {
+        Ok(again) if again == e.field => {}
         Ok(again) => observer.finding(Finding::new(
             Rule::StreamSchemaRepeat,
             place,
-            format!("returned another schema: {:?}, the first was {:?}", again.fields(), e.schema.fields()),
+            format!("returned another schema: {:?}, the first was {:?}", again.data_type(), e.field.data_type()),
         )),
         Err(finding) => observer.finding(Finding::new(Rule::StreamSchemaRepeat, finding.path, finding.seen)),
     }
