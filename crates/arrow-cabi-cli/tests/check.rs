@@ -95,6 +95,7 @@ const ARRAY_FAULTS: &[(&str, &[&str], (&str, &str))] = &[
     ("dict_keys", &["array.dictionary"], ("array.dictionary", "array")),
     ("dict_missing", &["array.dictionary"], ("array.dictionary", "array.dictionary")),
     ("released", &["released"], ("released", "array")),
+    ("dict_index_type", &["schema.dictionary"], ("schema.dictionary", "schema.format")),
 ];
 
 fn assert_fault(symbol: &str, array: bool, extra: &[&str], rules: &[&str], expected: (&str, &str)) {

@@ -1,7 +1,7 @@
 /* Array producers for `arrow-cabi check --array --lib ... --symbol array_NAME`:
  * `int NAME(struct ArrowArray* out, struct ArrowSchema* out)`, one symbol per rule whose data the
- * stream producers (stream.c) do not cover: union type ids, run ends, dictionary keys and a missing
- * dictionary. `array_clean` is a struct of "s" (utf8) and "n" (int32), clean. */
+ * stream producers (stream.c) do not cover: union type ids, run ends, dictionary keys, a missing
+ * dictionary and a dictionary's index type. `array_clean` is a struct of "s" (utf8) and "n" (int32), clean. */
 #include "nodes.h"
 
 static void int32_leaf(struct ArrowArray* out, const int32_t* values, int64_t length) {
@@ -97,4 +97,13 @@ int array_named(const char* fault, struct ArrowArray* array, struct ArrowSchema*
   if (strcmp(fault, "run_ends") == 0) return array_run_ends(array, schema);
   if (strcmp(fault, "dict_keys") == 0) return array_dict_keys(array, schema);
   return EINVAL;
+}
+
+/* A dictionary whose index type is utf8: indices must be integers. */
+int array_dict_index_type(struct ArrowArray* array, struct ArrowSchema* schema) {
+  dictionary_schema(schema);
+  schema->format = "u";
+  static const int32_t offsets[3] = {0, 1, 2};
+  utf8_leaf(array, offsets, "ab", 2);
+  return 0;
 }

@@ -175,6 +175,7 @@ pub(crate) fn classify(path: &str, message: &str) -> Rule {
     let m = message.to_ascii_lowercase();
     let has = |word: &str| m.contains(word);
     match field {
+        "format" if has("dictionary") => return Rule::SchemaDictionary,
         "format" => return Rule::SchemaFormat,
         "flags" => return Rule::SchemaFlags,
         "metadata" => return Rule::SchemaMetadata,
@@ -248,6 +249,7 @@ mod tests {
         let cases = [
             ("schema.children[0].format", "unknown format string 'q'", Rule::SchemaFormat),
             ("schema.children[0].flags", "unknown flag bits in 0x10", Rule::SchemaFlags),
+            ("schema.format", "a dictionary's index must be an integer type, found Utf8", Rule::SchemaDictionary),
             ("schema.children[0]", "DICTIONARY_ORDERED set on a field that is not a dictionary", Rule::SchemaFlags),
             ("schema.metadata", "truncated", Rule::SchemaMetadata),
             ("schema.children[2].children", "NULL, but n_children is 2", Rule::SchemaChildren),
