@@ -203,18 +203,25 @@ unsafe fn second_schema(
         // SAFETY: an unreleased schema of the producer's.
         return unsafe { release_plain(&mut second, place, observer) };
     };
-    match schema::field(&second, place) {
-        Ok(again) if again == e.field => {}
-        Ok(again) => observer.finding(Finding::new(
-            Rule::StreamSchemaRepeat,
-            place,
-            format!("returned another schema: {:?}, the first was {:?}", again.data_type(), e.field.data_type()),
-        )),
-        Err(finding) => observer.finding(Finding::new(Rule::StreamSchemaRepeat, finding.path, finding.seen)),
+    let imported = match schema::field(&second, place) {
+        Ok(again) if again == e.field => true,
+        Ok(again) => {
+            let seen = format!("returned another schema: {:?}, the first was {:?}", again.data_type(), e.field.data_type());
+            observer.finding(Finding::new(Rule::StreamSchemaRepeat, place, seen));
+            true
+        }
+        Err(finding) => {
+            observer.finding(Finding::new(Rule::StreamSchemaRepeat, finding.path, finding.seen));
+            false
+        }
+    };
+    if imported {
+        // SAFETY: an unreleased schema the importer accepted.
+        unsafe { release_watched(&mut second, place, None, observer) };
+    } else {
+        // SAFETY: an unreleased schema of the producer's.
+        unsafe { release_plain(&mut second, place, observer) };
     }
-    // SAFETY: an unreleased schema whose first copy the importer accepted (a second one that does
-    // not import is still released under watch: its pointers came from the same producer).
-    unsafe { release_watched(&mut second, place, None, observer) };
 }
 
 /// After the end: every later `get_next` must return 0 and a released array again.
