@@ -121,15 +121,19 @@ pub(crate) unsafe fn check(stream: &mut ArrowArrayStream, observer: &mut dyn Obs
     // SAFETY: the stream is unreleased.
     unsafe { release_plain(stream, "stream", observer) };
 
+    let mut schema_ok = expected.is_some();
     if let Some(e) = &expected {
         match schema::field(&first, "schema") {
             Ok(again) if again == e.field => {}
             Ok(_) => observer.finding(Finding::new(Rule::StreamLifetime, "schema", "the schema changed once the stream was released")),
-            Err(finding) => observer.finding(Finding::new(
-                Rule::StreamLifetime,
-                finding.path,
-                format!("invalid once the stream was released: {}", finding.seen),
-            )),
+            Err(finding) => {
+                schema_ok = false;
+                observer.finding(Finding::new(
+                    Rule::StreamLifetime,
+                    finding.path,
+                    format!("invalid once the stream was released: {}", finding.seen),
+                ));
+            }
         }
     }
     if let Some((mut batch, mut data_ok)) = held {
@@ -146,8 +150,8 @@ pub(crate) unsafe fn check(stream: &mut ArrowArrayStream, observer: &mut dyn Obs
         // SAFETY: an unreleased batch of the producer's, accepted by the importer when `data_ok`.
         unsafe { finish(&mut batch, data_ok, expected.as_ref(), "batches[0]", 0, observer) };
     }
-    if expected.is_some() {
-        // SAFETY: an unreleased schema the importer accepted.
+    if schema_ok {
+        // SAFETY: an unreleased schema the importer accepted (after the stream's release too).
         unsafe { release_watched(&mut first, "schema", None, observer) };
     } else {
         // SAFETY: an unreleased schema of the producer's.
