@@ -15,6 +15,9 @@ duckdb, nanoarrow, arro3, ...) with ``from_arrow`` and give it to any consumer t
 
 ``validate`` is one of ``"minimal"``, ``"default"`` (O(1) per buffer) or ``"full"`` (O(data): every
 offset, UTF-8, union ids, run ends, dictionary keys).
+
+``check(obj)`` checks a producer's stream or array against the rules of the Arrow C interfaces and
+returns the findings (see ``arrow_cabi.check``; ``python -m arrow_cabi check module:attr`` from a shell).
 """
 
 from ._arrow_cabi import (
@@ -25,9 +28,13 @@ from ._arrow_cabi import (
     read_ipc_file,
     read_ipc_stream,
 )
+from .check import Finding, Report, check
 
 __all__ = [
     "Array",
+    "Finding",
+    "Report",
+    "check",
     "RecordBatch",
     "RecordBatchReader",
     "Schema",

@@ -6,6 +6,8 @@
 //! `__arrow_c_device_array__`, `__arrow_c_device_stream__`), plus `read_ipc_file` / `read_ipc_stream`.
 //! The capsule work is `arrow-cabi-pyo3`'s; this crate is only the Python-facing classes.
 
+mod check;
+
 use std::fs::File;
 use std::io::BufReader;
 use std::sync::{Mutex, TryLockError};
@@ -475,5 +477,6 @@ fn _arrow_cabi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<RecordBatchReader>()?;
     m.add_function(wrap_pyfunction!(read_ipc_file, m)?)?;
     m.add_function(wrap_pyfunction!(read_ipc_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(check::_check, m)?)?;
     Ok(())
 }

@@ -2,9 +2,12 @@
 //!
 //! `arrow-cabi roundtrip [--device] [FILE]` checks that an Arrow IPC file or stream (or, without
 //! FILE, a sample of every Arrow type) comes back equal and without a copy, through the plain stream
-//! or (`--device`) the device stream; `arrow-cabi schema FILE` prints the
-//! exported `ArrowSchema` tree. Failures print one `error: ...` line and exit with status 1.
+//! or (`--device`) the device stream; `arrow-cabi schema FILE` prints the exported `ArrowSchema`
+//! tree; `arrow-cabi check` checks a producer of the C interfaces (a symbol of a shared library or an
+//! ADBC driver's query result) against their rules. Failures print one `error: ...` line and exit
+//! with status 1 (`check`: 2).
 
+mod check;
 mod error;
 mod input;
 mod progress;
@@ -48,6 +51,11 @@ enum Command {
         /// An Arrow IPC file or stream.
         file: PathBuf,
     },
+    /// Checks a producer of the Arrow C interfaces against their rules: the schema, every batch at
+    /// full validation, and the release and stream protocols. Prints a table of findings (rule,
+    /// where, what was seen) and a summary; exit status 0 when clean, 1 with findings, 2 when the
+    /// producer could not be loaded or called or crashed.
+    Check(check::Args),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +70,13 @@ fn main() -> ExitCode {
         let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
         eprintln!("error: {}", Error::new(format_args!("internal error: {message}{place}")));
     }));
+    if let Command::Check(args) = cli.command {
+        return match std::panic::catch_unwind(|| check::run(args)) {
+            Ok(code) => ExitCode::from(code),
+            // The hook printed the message.
+            Err(_) => ExitCode::from(2),
+        };
+    }
     match std::panic::catch_unwind(|| run(cli)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(error)) => {
@@ -89,6 +104,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             let input = input::open(&file)?;
             print(&schema::render(&input.reader.schema())?)
         }
+        Command::Check(_) => unreachable!("main runs check itself"),
     }
 }
 

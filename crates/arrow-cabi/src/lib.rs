@@ -73,6 +73,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod array;
+pub mod check;
 mod boundary;
 pub mod device;
 pub mod error;

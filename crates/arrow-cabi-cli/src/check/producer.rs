@@ -1,0 +1,143 @@
+//! The producers `check` calls: a symbol of a shared library (a stream or an array, with or without
+//! a string argument) or an ADBC driver's query result.
+
+use std::ffi::{c_char, c_int, CString};
+use std::fmt;
+use std::path::PathBuf;
+
+use arrow_cabi::check::{check_array, check_stream, Observer, Summary};
+use arrow_cabi::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
+use arrow_cabi::ffi_stream::FFI_ArrowArrayStream;
+use arrow_cabi_sys::{ArrowArray, ArrowArrayStream, ArrowSchema};
+
+use super::adbc;
+
+/// What a `--symbol` hands over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `int NAME([const char*,] struct ArrowArrayStream* out)`.
+    Stream,
+    /// `int NAME([const char*,] struct ArrowArray* out, struct ArrowSchema* out)`.
+    Array,
+}
+
+/// A producer to check.
+#[derive(Debug, Clone)]
+pub enum Producer {
+    /// A symbol of a shared library.
+    Symbol {
+        /// The library.
+        lib: PathBuf,
+        /// The symbol's name.
+        symbol: String,
+        /// What it hands over.
+        shape: Shape,
+        /// The `const char*` passed first, if any.
+        arg: Option<String>,
+    },
+    /// An ADBC driver's result for one query.
+    Adbc {
+        /// The driver's shared library.
+        driver: PathBuf,
+        /// The database's `uri` option.
+        uri: String,
+        /// The query.
+        query: String,
+    },
+}
+
+impl fmt::Display for Producer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Producer::Symbol { lib, symbol, arg, .. } => {
+                write!(f, "{}:{symbol}", lib.display())?;
+                match arg {
+                    Some(arg) => write!(f, "({arg:?})"),
+                    None => Ok(()),
+                }
+            }
+            Producer::Adbc { driver, query, .. } => write!(f, "{} {query:?}", driver.display()),
+        }
+    }
+}
+
+type StreamFn = unsafe extern "C" fn(*mut ArrowArrayStream) -> c_int;
+type StreamArgFn = unsafe extern "C" fn(*const c_char, *mut ArrowArrayStream) -> c_int;
+type ArrayFn = unsafe extern "C" fn(*mut ArrowArray, *mut ArrowSchema) -> c_int;
+type ArrayArgFn = unsafe extern "C" fn(*const c_char, *mut ArrowArray, *mut ArrowSchema) -> c_int;
+
+impl Producer {
+    /// Loads the producer, calls it and checks what it hands over. `Err` when it cannot be loaded or
+    /// its entry point fails.
+    pub fn check(&self, observer: &mut dyn Observer) -> Result<Summary, String> {
+        match self {
+            Producer::Symbol { lib, symbol, shape, arg } => {
+                let library = load(lib)?;
+                let arg = arg.as_deref().map(CString::new).transpose().map_err(|_| "--arg holds a NUL byte".to_owned())?;
+                observer.step(&format!("calling {symbol}"));
+                match shape {
+                    Shape::Stream => {
+                        let mut stream = FFI_ArrowArrayStream::empty();
+                        let out = stream.as_mut_ptr().cast::<ArrowArrayStream>();
+                        // SAFETY: the user names a symbol of the type the shape and --arg declare.
+                        let code = unsafe {
+                            match &arg {
+                                None => lookup::<StreamFn>(library, symbol)?(out),
+                                Some(arg) => lookup::<StreamArgFn>(library, symbol)?(arg.as_ptr(), out),
+                            }
+                        };
+                        returned(symbol, code)?;
+                        Ok(check_stream(stream, observer))
+                    }
+                    Shape::Array => {
+                        let mut array = FFI_ArrowArray::empty();
+                        let mut schema = FFI_ArrowSchema::empty();
+                        let (a, s) = (array.as_mut_ptr().cast::<ArrowArray>(), schema.as_mut_ptr().cast::<ArrowSchema>());
+                        // SAFETY: as above.
+                        let code = unsafe {
+                            match &arg {
+                                None => lookup::<ArrayFn>(library, symbol)?(a, s),
+                                Some(arg) => lookup::<ArrayArgFn>(library, symbol)?(arg.as_ptr(), a, s),
+                            }
+                        };
+                        returned(symbol, code)?;
+                        Ok(check_array(array, schema, observer))
+                    }
+                }
+            }
+            Producer::Adbc { driver, uri, query } => {
+                let library = load(driver)?;
+                let mut session = adbc::Session::open(library, uri)?;
+                observer.step("AdbcStatementExecuteQuery");
+                let stream = session.execute(query)?;
+                let summary = check_stream(stream, observer);
+                session.close()?;
+                Ok(summary)
+            }
+        }
+    }
+}
+
+/// Loads `path`, which stays loaded until the checking process ends (a library with static state
+/// is not unloaded behind structs it may still own).
+fn load(path: &PathBuf) -> Result<&'static libloading::Library, String> {
+    // SAFETY: loading a library runs its initializers: the user asks to check that library.
+    let library = unsafe { libloading::Library::new(path) }.map_err(|e| format!("cannot load {}: {e}", path.display()))?;
+    Ok(Box::leak(Box::new(library)))
+}
+
+/// The symbol `name` of `library`, as a `T` (a function pointer type).
+///
+/// # Safety
+/// The symbol has type `T`.
+pub(super) unsafe fn lookup<T: Copy>(library: &libloading::Library, name: &str) -> Result<T, String> {
+    // SAFETY: per the caller.
+    unsafe { library.get::<T>(name.as_bytes()) }.map(|symbol| *symbol).map_err(|e| format!("no symbol {name}: {e}"))
+}
+
+fn returned(symbol: &str, code: c_int) -> Result<(), String> {
+    match code {
+        0 => Ok(()),
+        code => Err(format!("{symbol} returned {code}")),
+    }
+}

@@ -1,0 +1,129 @@
+//! Conformance checks of a producer of the C Data and C Stream interfaces: what it hands over is
+//! checked against the rules of the interfaces ([`Rule`]), and every rule it breaks is a
+//! [`Finding`] naming the rule, the field path and what was seen.
+//!
+//! [`check_stream`] reads a whole stream: its schema (twice: `get_schema` must be repeatable), every
+//! batch at [`Validation::Full`](crate::Validation::Full) against that schema, end of stream (three
+//! times), the error path (`get_last_error`), and the release protocol of every struct it returns:
+//! each release sets `release` to NULL, a parent's release releases its children (watched through a
+//! spy put in each child's place, see `spy.rs`), a child moved out stays valid after its parent's
+//! release, and the first schema and batch stay valid after the stream's release.
+//! [`check_array`] does the same for one array and its schema.
+//!
+//! The checks read producer memory only as the interface allows a consumer to, so a producer that
+//! breaks the interface badly enough (a dangling pointer) can still crash the process: the
+//! `arrow-cabi check` command runs them in a child process for that reason. Data is imported without
+//! taking it over (each batch is imported from a copy of its struct whose `release` does nothing), so
+//! that the producer's own release callbacks can be exercised afterwards.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use arrow_array::{ArrayRef, Int32Array, RecordBatch};
+//! use arrow_cabi::check::{check_stream, Finding};
+//! use arrow_cabi::ffi_stream::export_batches;
+//!
+//! let batch = RecordBatch::try_from_iter([("x", Arc::new(Int32Array::from(vec![1, 2])) as ArrayRef)])?;
+//! let stream = export_batches(batch.schema(), vec![Ok(batch.clone()), Ok(batch)]);
+//! let mut findings: Vec<Finding> = Vec::new();
+//! let summary = check_stream(stream, &mut findings);
+//! assert!(findings.is_empty(), "{findings:?}");
+//! assert_eq!((summary.batches, summary.rows), (2, 4));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod array;
+mod nulls;
+mod release;
+mod rules;
+mod schema;
+mod spy;
+mod stream;
+
+use std::fmt;
+
+pub use rules::Rule;
+
+use crate::array::FFI_ArrowArray;
+use crate::schema::FFI_ArrowSchema;
+use crate::stream::FFI_ArrowArrayStream;
+
+/// One broken rule: which, where (a field path such as `batches[2].children[1].buffers[2]`), and
+/// what was seen there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The rule broken.
+    pub rule: Rule,
+    /// Where: `schema…`, `batches[i]…`, `stream.get_next`, `array…`.
+    pub path: String,
+    /// What the producer did.
+    pub seen: String,
+}
+
+impl Finding {
+    /// A finding of `rule` at `path`.
+    pub fn new(rule: Rule, path: impl Into<String>, seen: impl Into<String>) -> Self {
+        Finding { rule, path: path.into(), seen: seen.into() }
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at {}: {}", self.rule.id(), self.path, self.seen)
+    }
+}
+
+/// Receives what a check finds, as it finds it (a supervisor can forward each event at once, so
+/// that a later crash of the producer loses nothing).
+pub trait Observer {
+    /// A rule was broken.
+    fn finding(&mut self, finding: Finding);
+    /// The check is about to call into the producer for `what` (e.g. `get_next (call 3)`): where a
+    /// crash happened, if one follows.
+    fn step(&mut self, what: &str) {
+        let _ = what;
+    }
+    /// Batch `index` of `rows` rows was read.
+    fn batch(&mut self, index: usize, rows: usize) {
+        let _ = (index, rows);
+    }
+}
+
+impl Observer for Vec<Finding> {
+    fn finding(&mut self, finding: Finding) {
+        self.push(finding);
+    }
+}
+
+/// How much a check read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Batches (or arrays) read.
+    pub batches: usize,
+    /// Rows in them.
+    pub rows: u64,
+}
+
+/// Checks a stream from a producer, reading it to its end, and releases it (see the module docs for
+/// what is checked). Findings go to `observer` as they are found.
+///
+/// Cost: two `get_schema` calls, every batch imported at [`Validation::Full`](crate::Validation::Full)
+/// (O(data)), two more `get_next` calls after the end; the first batch is held until the stream is
+/// released.
+pub fn check_stream(stream: FFI_ArrowArrayStream, observer: &mut dyn Observer) -> Summary {
+    let mut raw = stream.into_sys();
+    // SAFETY: the invariant of `FFI_ArrowArrayStream`: released (refused first) or a stream from a
+    // producer, whose callbacks may be called as the interface says.
+    unsafe { stream::check(&mut raw, observer) }
+}
+
+/// Checks one array and its schema from a producer (as `__arrow_c_array__` or a C function
+/// `int f(struct ArrowArray*, struct ArrowSchema*)` hands them over), then releases both.
+///
+/// Cost: the schema's import, the array's import at [`Validation::Full`](crate::Validation::Full)
+/// (O(data)), and the two releases.
+pub fn check_array(array: FFI_ArrowArray, schema: FFI_ArrowSchema, observer: &mut dyn Observer) -> Summary {
+    let mut array = array.into_sys();
+    let mut schema = schema.into_sys();
+    // SAFETY: the invariants of both types: released (refused first) or filled by a producer.
+    unsafe { array::check_pair(&mut array, &mut schema, observer) }
+}
