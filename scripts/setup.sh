@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need, idempotently: the Python peers in ./.venv (pinned as in
-# ../shared/golden/PEERS.md), maturin, and nightly Miri. Safe to run again; fast when all is there.
+# ../shared/golden/PEERS.md), maturin, nightly Miri, and cargo-fuzz. Safe to run again; fast when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,3 +13,8 @@ fi
 
 rustup component add --toolchain nightly miri rust-src >/dev/null
 cargo +nightly miri setup >/dev/null 2>&1
+
+# cargo-fuzz, for scripts/fuzz.sh (the targets in fuzz/ build with nightly and libFuzzer).
+if ! command -v cargo-fuzz >/dev/null; then
+    cargo install --locked cargo-fuzz
+fi

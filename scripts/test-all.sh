@@ -21,3 +21,6 @@ echo "== Miri: C Data round trips, malformed input, release counting, stream rul
 PROPTEST_CASES=4 MIRIFLAGS="-Zmiri-disable-isolation" \
     cargo +nightly miri test -p arrow-cabi-sys -p arrow-cabi --lib --test malformed --test release --test roundtrip --test stream_rules \
         --test nullability --test export_data --test schema_export --test arrow_rs_api
+
+echo "== Fuzz: schema, array, stream and differential targets, FUZZ_SECONDS (60) each, from the committed seeds"
+scripts/fuzz.sh

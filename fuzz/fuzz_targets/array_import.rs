@@ -12,6 +12,7 @@ use arrow_cabi_fuzz::check;
 use arrow_cabi_fuzz::desc::ArrayDesc;
 use arrow_cabi_fuzz::input::Reader;
 use arrow_cabi_fuzz::producer::Producer;
+use arrow_cabi_fuzz::sizes::fit_buffers;
 use arrow_cabi_fuzz::types;
 use arrow_schema::Field;
 use libfuzzer_sys::fuzz_target;
@@ -20,7 +21,10 @@ fuzz_target!(|data: &[u8]| {
     let mut input = Reader::new(data);
     let data_type = types::pick(input.u8());
     let call = input.u8() % 3;
-    let desc = ArrayDesc::read(&mut input);
+    let mut desc = ArrayDesc::read(&mut input);
+    if !fit_buffers(&mut desc, data_type) {
+        return; // a buffer would have to be larger than the producer hands out
+    }
     let producer = Producer::new();
     // SAFETY: the producer built an array that follows the C Data Interface in everything an
     // importer cannot check (pointers valid, allocations as large as their counts claim).

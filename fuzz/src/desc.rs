@@ -111,6 +111,14 @@ impl BufferDesc {
             BufferDesc::Aligned(bytes) | BufferDesc::Misaligned(bytes) => Some(bytes),
         }
     }
+
+    /// The bytes, to change, or `None` for NULL.
+    pub fn bytes_mut(&mut self) -> Option<&mut Vec<u8>> {
+        match self {
+            BufferDesc::Null => None,
+            BufferDesc::Aligned(bytes) | BufferDesc::Misaligned(bytes) => Some(bytes),
+        }
+    }
 }
 
 /// One `ArrowArray` node.

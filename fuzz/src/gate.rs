@@ -11,21 +11,10 @@
 use arrow_schema::DataType;
 
 use crate::desc::{child_types, ArrayDesc, BufferDesc, Count};
-use crate::sizes::{buffer_sizes, Buffers};
+use crate::sizes::{buffer_sizes, Desc};
 
 /// Most slots (length + offset) of a node handed to arrow-rs (it multiplies them unchecked).
 pub const MAX_SLOTS: i64 = 1 << 16;
-
-struct Desc<'a>(&'a ArrayDesc);
-
-impl Buffers for Desc<'_> {
-    fn get(&self, index: usize, len: usize) -> Option<&[u8]> {
-        self.0.buffers.get(index)?.bytes()?.get(..len)
-    }
-    fn count(&self) -> usize {
-        self.0.buffers.len()
-    }
-}
 
 /// Whether arrow-rs can import `desc` as `data_type` without reading out of bounds or aborting:
 /// at every node, handed over unreleased with exact counts, `0 <= length`, `0 <= offset`,
@@ -91,4 +80,19 @@ fn visit(data_type: &DataType, f: &mut dyn FnMut(&DataType)) {
     for child in child_types(data_type) {
         visit(&child, f);
     }
+}
+
+/// arrow-rs's acceptances of invalid input that the differential target does not count as a
+/// disagreement: `Some(why)` if arrow-cabi's rejection `error` of `desc` is one of them.
+///
+/// - A null count that is neither -1 nor 0 on a node without a validity bitmap: arrow-rs's import
+///   drops it (its builder keeps a null count only beside a bitmap), arrow-cabi refuses the count.
+pub fn arrow_rs_known_leniency(error: &str, desc: &ArrayDesc) -> Option<&'static str> {
+    fn bitmapless_count(desc: &ArrayDesc) -> bool {
+        let no_bitmap = matches!(desc.buffers.first(), None | Some(BufferDesc::Null));
+        (no_bitmap && !matches!(desc.null_count, -1 | 0))
+            || desc.children.iter().any(bitmapless_count)
+            || desc.dictionary.as_deref().is_some_and(bitmapless_count)
+    }
+    (error.contains("null_count") && bitmapless_count(desc)).then_some("arrow-rs drops the null count of a node without a validity bitmap")
 }

@@ -68,6 +68,14 @@ fn fit_metadata(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Whether a schema node's children may be `Count::Short` (only the children the format allows
+/// allocated) and `Count::Huge` (`n_children` = `i64::MAX`). Off for now: arrow-cabi reads every
+/// claimed child before checking the count against the format (issue 14's "children read before
+/// they are counted", being fixed on another branch; the stream target found both as a
+/// heap-buffer-overflow in `schema/import.rs`'s `children`). Turn on once that fix is merged;
+/// meanwhile both are `Exact` for schema children.
+pub const SCHEMA_COUNT_FAULTS: bool = false;
+
 /// How many children the format string `format` allows a schema node (what a correct importer may
 /// read before it checks the count): one for lists, maps and fixed-size lists, two for run-end
 /// encoded, any for structs, one per type id for unions, none otherwise.
@@ -132,7 +140,11 @@ impl Producer {
         let format = Self::bytes(&mut owned, &desc.format, true).cast();
         let name = desc.name.as_ref().map_or(ptr::null_mut(), |n| Self::bytes(&mut owned, n, true)).cast();
         let metadata = desc.metadata.as_ref().map_or(ptr::null_mut(), |m| Self::bytes(&mut owned, &fit_metadata(m), false)).cast();
-        let built = match desc.children_count {
+        let children_count = match desc.children_count {
+            Count::Short | Count::Huge if !SCHEMA_COUNT_FAULTS => Count::Exact,
+            count => count,
+        };
+        let built = match children_count {
             Count::Short => desc.children.len().min(children_allowed(&desc.format)),
             _ => desc.children.len(),
         };
@@ -152,7 +164,7 @@ impl Producer {
             kids.push(boxed.cast());
             boxed
         });
-        let (n_children, children) = counted(desc.children_count, desc.children.len(), &mut children, &mut owned);
+        let (n_children, children) = counted(children_count, desc.children.len(), &mut children, &mut owned);
         ArrowSchema {
             format,
             name,

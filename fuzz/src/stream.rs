@@ -54,6 +54,23 @@ pub struct Script {
 }
 
 impl Script {
+    /// Pads the batches' buffers to what they claim for the stream's type
+    /// ([`fit_buffers`](crate::sizes::fit_buffers)), the schema's type or, for a batch stream, the
+    /// struct of its fields, as arrow-cabi imports it (a stream whose schema does not import is
+    /// never asked for a batch); `false` if a buffer would have to be too large.
+    pub fn fit_buffers(&mut self, batches: bool) -> bool {
+        let scratch = Producer::new();
+        let raw = scratch.schema(self.schema.value.as_ref().expect("a schema"));
+        // SAFETY: the producer's schema follows the C Data Interface in all an importer cannot check.
+        let schema = unsafe { arrow_cabi::ffi::FFI_ArrowSchema::from_sys(raw) };
+        let data_type = match (batches, arrow_schema::Schema::try_from(&schema), arrow_schema::DataType::try_from(&schema)) {
+            (true, Ok(schema), _) => arrow_schema::DataType::Struct(schema.fields().clone()),
+            (false, _, Ok(data_type)) => data_type,
+            _ => return true,
+        };
+        self.batches.iter_mut().filter_map(|step| step.value.as_mut()).all(|desc| crate::sizes::fit_buffers(desc, &data_type))
+    }
+
     /// Decodes a script.
     pub fn read(r: &mut Reader) -> Script {
         let (code, flags, message) = Self::read_head(r);
@@ -105,8 +122,8 @@ pub struct Player {
     pub after_release: RefCell<Vec<&'static str>>,
     /// `get_last_error` calls not preceded by a failed call.
     pub error_without_failure: Cell<u32>,
-    /// Whether the stream released itself in `get_schema`.
-    pub released_in_get_schema: Cell<bool>,
+    /// Whether the stream released itself in one of its callbacks.
+    pub self_released: Cell<bool>,
     last_failed: Cell<bool>,
     message: RefCell<Option<Vec<u8>>>,
 }
@@ -121,7 +138,7 @@ impl Player {
             released: Cell::new(0),
             after_release: RefCell::new(Vec::new()),
             error_without_failure: Cell::new(0),
-            released_in_get_schema: Cell::new(false),
+            self_released: Cell::new(false),
             last_failed: Cell::new(false),
             message: RefCell::new(None),
         })
@@ -178,7 +195,10 @@ unsafe fn player<'a>(stream: *mut ArrowArrayStream) -> &'a Player {
 /// As [`player`].
 unsafe fn self_release(stream: *mut ArrowArrayStream) {
     // SAFETY: per the caller; `release` is this module's.
-    unsafe { release(stream) }
+    unsafe {
+        player(stream).self_released.set(true);
+        release(stream)
+    }
 }
 
 unsafe extern "C" fn get_schema(stream: *mut ArrowArrayStream, out: *mut ArrowSchema) -> c_int {
@@ -193,7 +213,6 @@ unsafe extern "C" fn get_schema(stream: *mut ArrowArrayStream, out: *mut ArrowSc
         unsafe { out.write(player.producer.schema(step.value.as_ref().expect("a schema"))) };
     }
     if step.flags & SELF_RELEASE != 0 {
-        player.released_in_get_schema.set(true);
         // SAFETY: as above.
         unsafe { self_release(stream) };
     }

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use arrow::ffi as arrow_ffi;
+use arrow_array::ffi as arrow_ffi;
 use arrow_cabi::array::import_array_as;
 use arrow_cabi::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_cabi::Validation;
