@@ -46,12 +46,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     assert_eq!(player.releases(), 1, "the stream was released {} times", player.releases());
-    // Known fault, being fixed on another branch (issue 14): a stream that releases itself inside
-    // one of its callbacks is called again. Counted only for streams that did not; remove the
-    // condition once the fix is merged.
-    if !player.self_released.get() {
-        assert!(player.after_release.borrow().is_empty(), "callbacks called after the stream was released: {:?}", player.after_release.borrow());
-    }
+    assert!(player.after_release.borrow().is_empty(), "callbacks called after the stream was released: {:?}", player.after_release.borrow());
     assert_eq!(player.error_without_failure.get(), 0, "get_last_error called without a failed call before it");
     player.producer.check_releases();
 });

@@ -58,41 +58,23 @@ pub fn arrow_rs_known_fault(error: &str) -> Option<&'static str> {
     FAULTS.iter().find(|(text, _)| error.contains(text)).map(|(_, why)| *why)
 }
 
-/// arrow-cabi's known faults that another branch is fixing, which the differential target does not
-/// count yet (remove each entry once its fix is merged): `Some(the fault)` if `data_type` can
-/// show one.
-///
-/// - `w:0` (fixed-size binary of width 0) imports with the wrong length, or is wrongly rejected as
-///   a struct field or list items (issue 14's list of faults).
-pub fn arrow_cabi_known_fault(data_type: &DataType) -> Option<&'static str> {
-    let mut zero_width = false;
-    visit(data_type, &mut |t| zero_width |= matches!(t, DataType::FixedSizeBinary(0)));
-    zero_width.then_some("w:0 imports with the wrong length or is wrongly rejected (issue 14)")
-}
-
-/// Calls `f` on `data_type` and every type nested in it.
-fn visit(data_type: &DataType, f: &mut dyn FnMut(&DataType)) {
-    f(data_type);
-    if let DataType::Dictionary(key, values) = data_type {
-        visit(key, f);
-        visit(values, f);
-    }
-    for child in child_types(data_type) {
-        visit(&child, f);
-    }
-}
-
 /// arrow-rs's acceptances of invalid input that the differential target does not count as a
-/// disagreement: `Some(why)` if arrow-cabi's rejection `error` of `desc` is one of them.
+/// disagreement: `Some(why)` if arrow-cabi's rejection `error` of `desc` (as `data_type`) is one.
 ///
-/// - A null count that is neither -1 nor 0 on a node without a validity bitmap: arrow-rs's import
-///   drops it (its builder keeps a null count only beside a bitmap), arrow-cabi refuses the count.
-pub fn arrow_rs_known_leniency(error: &str, desc: &ArrayDesc) -> Option<&'static str> {
-    fn bitmapless_count(desc: &ArrayDesc) -> bool {
-        let no_bitmap = matches!(desc.buffers.first(), None | Some(BufferDesc::Null));
+/// - A null count that is neither -1 nor 0 on a node without a validity bitmap (a NULL one, or a
+///   type that has none: null, unions, run-end encoded): arrow-rs's import drops it (its builder
+///   keeps a null count only beside a bitmap), arrow-cabi refuses the count.
+pub fn arrow_rs_known_leniency(error: &str, desc: &ArrayDesc, data_type: &DataType) -> Option<&'static str> {
+    fn bitmapless_count(desc: &ArrayDesc, data_type: &DataType) -> bool {
+        let has_bitmap = !matches!(data_type, DataType::Null | DataType::Union(..) | DataType::RunEndEncoded(..));
+        let no_bitmap = !has_bitmap || matches!(desc.buffers.first(), None | Some(BufferDesc::Null));
+        let dictionary = match (data_type, &desc.dictionary) {
+            (DataType::Dictionary(_, values), Some(d)) => bitmapless_count(d, values),
+            _ => false,
+        };
         (no_bitmap && !matches!(desc.null_count, -1 | 0))
-            || desc.children.iter().any(bitmapless_count)
-            || desc.dictionary.as_deref().is_some_and(bitmapless_count)
+            || desc.children.iter().zip(child_types(data_type)).any(|(c, t)| bitmapless_count(c, &t))
+            || dictionary
     }
-    (error.contains("null_count") && bitmapless_count(desc)).then_some("arrow-rs drops the null count of a node without a validity bitmap")
+    (error.contains("null_count") && bitmapless_count(desc, data_type)).then_some("arrow-rs drops the null count of a node without a validity bitmap")
 }

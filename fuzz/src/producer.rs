@@ -69,12 +69,11 @@ fn fit_metadata(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// Whether a schema node's children may be `Count::Short` (only the children the format allows
-/// allocated) and `Count::Huge` (`n_children` = `i64::MAX`). Off for now: arrow-cabi reads every
-/// claimed child before checking the count against the format (issue 14's "children read before
-/// they are counted", being fixed on another branch; the stream target found both as a
-/// heap-buffer-overflow in `schema/import.rs`'s `children`). Turn on once that fix is merged;
-/// meanwhile both are `Exact` for schema children.
-pub const SCHEMA_COUNT_FAULTS: bool = false;
+/// allocated) and `Count::Huge` (`n_children` = `i64::MAX`). Before ecad24c arrow-cabi read every
+/// claimed child before checking the count against the format, which the stream target found as a
+/// heap-buffer-overflow in `schema/import.rs`'s `children`; a switch to turn the faults off if
+/// another such fault has to wait for its fix.
+pub const SCHEMA_COUNT_FAULTS: bool = true;
 
 /// How many children the format string `format` allows a schema node (what a correct importer may
 /// read before it checks the count): one for lists, maps and fixed-size lists, two for run-end
