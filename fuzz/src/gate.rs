@@ -64,6 +64,8 @@ pub fn arrow_rs_known_fault(error: &str) -> Option<&'static str> {
 /// - A null count that is neither -1 nor 0 on a node without a validity bitmap (a NULL one, or a
 ///   type that has none: null, unions, run-end encoded): arrow-rs's import drops it (its builder
 ///   keeps a null count only beside a bitmap), arrow-cabi refuses the count.
+/// - A negative null count other than -1: arrow-rs takes any negative count as "not computed"; the
+///   interface allows only -1, and arrow-cabi refuses the others.
 pub fn arrow_rs_known_leniency(error: &str, desc: &ArrayDesc, data_type: &DataType) -> Option<&'static str> {
     fn bitmapless_count(desc: &ArrayDesc, data_type: &DataType) -> bool {
         let has_bitmap = !matches!(data_type, DataType::Null | DataType::Union(..) | DataType::RunEndEncoded(..));
@@ -75,6 +77,12 @@ pub fn arrow_rs_known_leniency(error: &str, desc: &ArrayDesc, data_type: &DataTy
         (no_bitmap && !matches!(desc.null_count, -1 | 0))
             || desc.children.iter().zip(child_types(data_type)).any(|(c, t)| bitmapless_count(c, &t))
             || dictionary
+    }
+    fn below_minus_one(desc: &ArrayDesc) -> bool {
+        desc.null_count < -1 || desc.children.iter().any(below_minus_one) || desc.dictionary.as_deref().is_some_and(below_minus_one)
+    }
+    if error.contains("null_count: negative") && below_minus_one(desc) {
+        return Some("arrow-rs takes any negative null count as not computed");
     }
     (error.contains("null_count") && bitmapless_count(desc, data_type)).then_some("arrow-rs drops the null count of a node without a validity bitmap")
 }
