@@ -30,10 +30,12 @@ struct Record {
     kids: Vec<*mut c_void>,
 }
 
-/// The producer: owns every node's record until dropped (after every release was counted).
+/// The producer: owns every node's record until dropped (after every release was counted). The
+/// records are raw `Box` pointers, so that the pointers handed out as private data stay valid as
+/// the vector grows (a moved `Box` would invalidate them under Stacked Borrows).
 #[derive(Default)]
 pub struct Producer {
-    records: RefCell<Vec<Box<Record>>>,
+    records: RefCell<Vec<*mut Record>>,
 }
 
 /// `malloc(len)` copying `bytes` (`len` may exceed them; the rest is zeroed), `align` aligned
@@ -96,10 +98,9 @@ impl Producer {
     }
 
     fn record(&self, path: String, releasable: bool, owned: Vec<*mut c_void>, kids: Vec<*mut c_void>) -> *mut c_void {
-        let record = Box::new(Record { path, releases: Cell::new(0), releasable, owned: RefCell::new(owned), kids });
-        let pointer = (&*record as *const Record).cast_mut().cast();
+        let record = Box::into_raw(Box::new(Record { path, releases: Cell::new(0), releasable, owned: RefCell::new(owned), kids }));
         self.records.borrow_mut().push(record);
-        pointer
+        record.cast()
     }
 
     /// A copy of `bytes` in its own allocation (NUL-terminated when `nul`), owned by `owned`.
@@ -233,7 +234,9 @@ impl Producer {
     /// Panics unless every node a consumer could release was released exactly once, and no other
     /// node was released. Call after every imported value was dropped.
     pub fn check_releases(&self) {
-        for record in self.records.borrow().iter() {
+        for &record in self.records.borrow().iter() {
+            // SAFETY: records live until the producer drops.
+            let record = unsafe { &*record };
             let expected = u32::from(record.releasable);
             assert_eq!(record.releases.get(), expected, "{}: released {} times, expected {expected}", record.path, record.releases.get());
         }
@@ -258,8 +261,10 @@ fn counted<T>(count: Count, claimed: usize, entries: &mut [*mut T], owned: &mut 
 
 impl Drop for Producer {
     fn drop(&mut self) {
-        for record in self.records.borrow().iter() {
-            free_owned(record);
+        for &record in self.records.borrow().iter() {
+            // SAFETY: from Box::into_raw in `record`, reclaimed once, after every release ran.
+            let record = unsafe { Box::from_raw(record) };
+            free_owned(&record);
         }
     }
 }
