@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need, idempotently: the Python peers in ./.venv (pinned as in
-# ../shared/golden/PEERS.md), maturin, nightly Miri, and valgrind (Debian's package). Safe to run
-# again; fast when all is there.
+# ../shared/golden/PEERS.md), maturin, nightly Miri, cargo-fuzz, g++ and valgrind (Debian's packages).
+# Safe to run again; fast when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,4 +23,9 @@ command -v valgrind >/dev/null || missing="$missing valgrind"
 if [ -n "$missing" ]; then
     sudo_if_needed=""; [ "$(id -u)" = 0 ] || sudo_if_needed="sudo"
     $sudo_if_needed apt-get update -qq && $sudo_if_needed apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# cargo-fuzz, for scripts/fuzz.sh (the targets in fuzz/ build with nightly and libFuzzer).
+if ! command -v cargo-fuzz >/dev/null; then
+    cargo install --locked cargo-fuzz
 fi

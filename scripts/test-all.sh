@@ -29,3 +29,6 @@ PYTHONMALLOC=malloc ARROW_DEFAULT_MEMORY_POOL=system \
 echo "== Miri: every Rust-only test of arrow-cabi-sys, arrow-cabi and arrow-rs-tests (few proptest cases; docs/SAFETY.md lists what is ignored under Miri and why)"
 PROPTEST_CASES=4 MIRIFLAGS="-Zmiri-disable-isolation" \
     cargo +nightly miri test -p arrow-cabi-sys -p arrow-cabi -p arrow-rs-tests
+
+echo "== Fuzz: schema, array, stream and differential targets, FUZZ_SECONDS (60) each, from the committed seeds"
+scripts/fuzz.sh

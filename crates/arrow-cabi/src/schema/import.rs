@@ -82,6 +82,12 @@ impl Parts<'_> {
     }
 }
 
+/// The most children a struct (the one format whose count is free) may claim: Arrow C++ and the IPC
+/// format count children in `int32`, and a count past what memory could hold pointers for (a
+/// producer's `i64::MAX`) would be read past the end of any `children` array. As many as the most
+/// data buffers of a view array (array import).
+const MAX_CHILDREN: usize = i32::MAX as usize;
+
 impl Importer {
     /// # Safety
     /// As [`import_field`].
@@ -185,6 +191,9 @@ impl Importer {
                 _ => format!("this format needs {needed}"),
             };
             return Err(path.field("n_children").invalid(format!("{count} children, but {what}")));
+        }
+        if count > MAX_CHILDREN {
+            return Err(path.field("n_children").invalid(format!("{count} children, more than the {MAX_CHILDREN} a schema may have")));
         }
         if count == 0 {
             return Ok(Children::new());

@@ -78,8 +78,10 @@ impl<'a> View<'a> {
         unsafe { View::root(raw, self.owner, node, path) }
     }
 
-    /// The validity bitmap of buffer `index`, or `None` when the node has no nulls. With `recount`,
-    /// the producer's null count is not trusted but counted.
+    /// The validity bitmap of buffer `index`, or `None` when the node has no nulls (a null count of
+    /// 0 means none, whatever the bitmap holds, as arrow-rs and Arrow C++ import it). With `recount`,
+    /// the producer's null count is not trusted but counted, and a count that disagrees with the
+    /// bitmap is an error (as in arrow-rs's `validate_full`).
     #[inline]
     pub(super) fn validity(&self, index: usize, recount: bool, path: &Path<'_>) -> Result<Option<NullBuffer>> {
         if self.shape.null_count == Some(0) {
@@ -99,12 +101,18 @@ impl<'a> View<'a> {
             };
         }
         let bits = BooleanBuffer::new(self.bits(index, path)?, shape.offset, shape.length);
-        Ok(Some(match shape.null_count {
+        let nulls = match shape.null_count {
             // SAFETY: a producer-stated count is trusted unless recounting; full validation recounts.
             Some(count) if !recount => unsafe { NullBuffer::new_unchecked(bits, count) },
-            _ => NullBuffer::new(bits),
-        })
-        .filter(|nulls| nulls.null_count() > 0))
+            stated => {
+                let nulls = NullBuffer::new(bits);
+                if let Some(count) = stated.filter(|&count| count != nulls.null_count()) {
+                    return Err(path.invalid(format!("null_count is {count}, but the validity bitmap holds {} nulls", nulls.null_count())));
+                }
+                nulls
+            }
+        };
+        Ok(Some(nulls).filter(|nulls| nulls.null_count() > 0))
     }
 
     /// Buffer `index` as a bit per element of the node's extent.
