@@ -126,7 +126,7 @@ pub(crate) unsafe fn import_batch(
     // SAFETY: as in `import_array`.
     let view = unsafe { View::root(&owner.0, &owner, node, &path)? };
     let walk = Walk::<Typed>::new(Checks::at(level));
-    if view.validity(0, walk.checks.full, &path.index("buffers", 0))?.is_some() {
+    if view.validity(0, walk.checks.full, &path)?.is_some() {
         return Err(path.field("null_count").invalid("a record batch's struct array has top-level nulls"));
     }
     let columns = walk.columns(&view, node, true, &path)?;

@@ -81,7 +81,8 @@ impl<'a> View<'a> {
     /// The validity bitmap of buffer `index`, or `None` when the node has no nulls (a null count of
     /// 0 means none, whatever the bitmap holds, as arrow-rs and Arrow C++ import it). With `recount`,
     /// the producer's null count is not trusted but counted, and a count that disagrees with the
-    /// bitmap is an error (as in arrow-rs's `validate_full`).
+    /// bitmap is an error (as in arrow-rs's `validate_full`) naming the node's `null_count`. `path` is
+    /// the node's.
     #[inline]
     pub(super) fn validity(&self, index: usize, recount: bool, path: &Path<'_>) -> Result<Option<NullBuffer>> {
         if self.shape.null_count == Some(0) {
@@ -94,20 +95,22 @@ impl<'a> View<'a> {
     fn bitmap(&self, index: usize, recount: bool, path: &Path<'_>) -> Result<Option<NullBuffer>> {
         let pointer = self.pointer(index);
         let shape = self.shape;
+        let buffer = path.index("buffers", index);
         if pointer.is_null() {
             return match shape.null_count {
                 None => Ok(None),
-                Some(count) => Err(path.invalid(format!("NULL validity bitmap, but null_count is {count}"))),
+                Some(count) => Err(buffer.invalid(format!("NULL validity bitmap, but null_count is {count}"))),
             };
         }
-        let bits = BooleanBuffer::new(self.bits(index, path)?, shape.offset, shape.length);
+        let bits = BooleanBuffer::new(self.bits(index, &buffer)?, shape.offset, shape.length);
         let nulls = match shape.null_count {
             // SAFETY: a producer-stated count is trusted unless recounting; full validation recounts.
             Some(count) if !recount => unsafe { NullBuffer::new_unchecked(bits, count) },
             stated => {
                 let nulls = NullBuffer::new(bits);
                 if let Some(count) = stated.filter(|&count| count != nulls.null_count()) {
-                    return Err(path.invalid(format!("null_count is {count}, but the validity bitmap holds {} nulls", nulls.null_count())));
+                    let held = nulls.null_count();
+                    return Err(path.field("null_count").invalid(format!("{count}, but the validity bitmap holds {held} nulls")));
                 }
                 nulls
             }

@@ -49,7 +49,7 @@ impl<O: Output> Walk<O> {
     /// The node's extent and nulls, from its validity bitmap (buffer 0).
     #[inline]
     fn extent(&self, view: &View<'_>, path: &Path<'_>) -> Result<Extent> {
-        let nulls = view.validity(0, self.checks.full, &path.index("buffers", 0))?;
+        let nulls = view.validity(0, self.checks.full, path)?;
         Ok(Extent { offset: view.shape.offset, length: view.shape.length, nulls })
     }
 
