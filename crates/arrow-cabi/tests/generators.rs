@@ -416,6 +416,7 @@ fn empty_data_is_empty_and_made_every_way_of_every_type() {
 /// Every type family, as the length-0 child of each parent [`with_empty_child_under`] makes (of
 /// 1..=MAX_LEN slots): valid for arrow-rs, and the child really is empty under a non-empty parent.
 #[test]
+#[cfg_attr(miri, ignore = "checks the test generators themselves: arrow-rs and proptest code, no arrow-cabi code, and ten minutes under Miri")]
 fn every_type_family_is_made_a_length_0_child_of_every_parent() {
     let mut runner = deterministic_runner();
     let types = one_type_of_every_family();
