@@ -25,10 +25,12 @@ for target in "${targets[@]}"; do
     echo "-- fuzz: $target for ${FUZZ_SECONDS}s"
     mkdir -p "corpus/$target"
     log="artifacts/$target.log"
-    # -rss_limit_mb: the inputs are bounded (a few MB at most); more is a finding.
+    # -rss_limit_mb: the inputs are bounded (a few MB at most); more is a finding. -seed: a fixed
+    # seed (FUZZ_SEED, default 1), so that CI explores the same inputs in the same order every run
+    # and a finding is reproducible (a faster machine only gets further in the same sequence).
     status=0
     cargo +nightly fuzz run "$target" "corpus/$target" "seeds/$target" -- \
-        -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1 || status=$?
+        -max_total_time="$FUZZ_SECONDS" -seed="${FUZZ_SEED:-1}" -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1 || status=$?
     grep -E "stat::number_of_executed_units|stat::peak_rss_mb|DONE" "$log" || true
     echo "corpus: $(find "corpus/$target" -type f | wc -l) files, $(du -sh "corpus/$target" | cut -f1)"
     if [ "$status" -ne 0 ]; then
