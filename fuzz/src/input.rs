@@ -87,11 +87,11 @@ impl Writer {
     pub fn int(&mut self, value: i64) {
         match value {
             0..0xF0 => self.out.push(value as u8),
-            0..=0xFFFF => {
+            0xF0..=0xFFFF => {
                 self.out.push(0xF0);
                 self.out.extend_from_slice(&(value as u16).to_le_bytes());
             }
-            0..=0xFFFF_FFFF => {
+            0x1_0000..=0xFFFF_FFFF => {
                 self.out.push(0xF1);
                 self.out.extend_from_slice(&(value as u32).to_le_bytes());
             }

@@ -122,8 +122,8 @@ impl Producer {
 
     /// A C struct moved into its own allocation.
     fn boxed<T>(owned: &mut Vec<*mut c_void>, value: T) -> *mut T {
-        // SAFETY: the struct's bytes are moved into a block as large and as aligned (16) as it needs.
         let (base, _) = alloc(&[], std::mem::size_of::<T>(), 16, 0);
+        // SAFETY: the struct's bytes are moved into a block as large and as aligned (16) as it needs.
         unsafe { ptr::write(base.cast::<T>(), value) };
         owned.push(base);
         base.cast()

@@ -3,8 +3,9 @@
 //!
 //! The plan picks each node's constructor once ([`super::plan::Kind`]); the generic families are
 //! function pointers of the types below. Each constructor's O(1) conditions (children long enough for
-//! what the parent indexes) are checked as [`Checks`] says before an unchecked constructor runs;
-//! [`Validation::Full`](super::Validation::Full) then checks the values (`full.rs`).
+//! what the parent indexes) are checked by the walk, as its level says, before an unchecked
+//! constructor runs; [`Validation::Full`](super::Validation::Full) then checks the values (`full.rs`).
+//! [`Typed`] is the walk's typed [`Output`]: it forwards to these.
 
 use std::sync::Arc;
 
