@@ -5,6 +5,7 @@
 //! return nothing and must always finish marking the struct released).
 
 use std::any::Any;
+use std::ffi::{c_int, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::error::{Error, Result};
@@ -15,6 +16,19 @@ use crate::error::{Error, Result};
 /// callers (stream producers) report the error rather than reuse half-updated data.
 pub(crate) fn catch<T>(body: impl FnOnce() -> Result<T>) -> Result<T> {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| Err(Error::Panic(message(&*payload))))
+}
+
+/// The code a stream callback returns for `result` (a body run through [`catch`]): its own code, or
+/// on failure the error's errno, with the message stored in `last_error` for `get_last_error` (NUL
+/// bytes replaced, so the whole message survives).
+pub(crate) fn answer(result: Result<c_int>, last_error: &mut Option<CString>) -> c_int {
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            *last_error = CString::new(error.to_string().replace('\0', "\u{FFFD}")).ok();
+            error.errno()
+        }
+    }
 }
 
 /// Runs a release callback's body; a panic there (from a user's `Drop`) is reported on stderr and

@@ -1,4 +1,5 @@
-//! The release walk shared by array and schema exports, whose nodes all live in one heap block.
+//! What array and schema exports share, whose nodes all live in one heap block: the regions of the
+//! block the writer fills, and the release walk.
 //!
 //! A release callback marks its node released together with every node below it that is still in
 //! place (a consumer may have moved some out), and returns how many that was, so the export's header
@@ -6,6 +7,28 @@
 
 use crate::owned::CStruct;
 use arrow_cabi_sys::{ArrowArray, ArrowSchema};
+
+/// A region of the block that is filled front to back, never past its counted length.
+pub(crate) struct Region<T> {
+    start: *mut T,
+    len: usize,
+    filled: usize,
+}
+
+impl<T> Region<T> {
+    pub(crate) fn new(start: *mut T, len: usize) -> Self {
+        Region { start, len, filled: 0 }
+    }
+
+    /// Claims the next `count` slots; returns the first.
+    pub(crate) fn claim(&mut self, count: usize) -> *mut T {
+        assert!(count <= self.len - self.filled, "export wrote more than it counted");
+        // SAFETY: `filled + count <= len`, so the result is inside the region or one past its end.
+        let first = unsafe { self.start.add(self.filled) };
+        self.filled += count;
+        first
+    }
+}
 
 /// A C struct with children and a dictionary: `ArrowArray` and `ArrowSchema`.
 pub(crate) trait Node: CStruct {

@@ -41,7 +41,7 @@ use arrow_schema::DataType;
 
 use crate::boundary;
 use crate::layout::{self, Buffer as Slot};
-use crate::tree::release_in_place;
+use crate::tree::{release_in_place, Region};
 
 /// What an export of typed arrays shares out; the tree keeps it alive, and with it every exported
 /// buffer.
@@ -543,28 +543,6 @@ impl Counts {
         let (block, pointers) = block.extend(Layout::array::<*const c_void>(self.pointers).ok()?).ok()?;
         let (block, children) = block.extend(Layout::array::<*mut ArrowArray>(self.children).ok()?).ok()?;
         Some((block, Offsets { nodes, pointers, children }))
-    }
-}
-
-/// A region of the block that is filled front to back, never past its counted length.
-struct Region<T> {
-    start: *mut T,
-    len: usize,
-    filled: usize,
-}
-
-impl<T> Region<T> {
-    fn new(start: *mut T, len: usize) -> Self {
-        Region { start, len, filled: 0 }
-    }
-
-    /// Claims the next `count` slots; returns the first.
-    fn claim(&mut self, count: usize) -> *mut T {
-        assert!(count <= self.len - self.filled, "export wrote more than it counted");
-        // SAFETY: `filled + count <= len`, so the result is inside the region or one past its end.
-        let first = unsafe { self.start.add(self.filled) };
-        self.filled += count;
-        first
     }
 }
 

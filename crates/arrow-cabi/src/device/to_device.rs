@@ -43,13 +43,8 @@ unsafe fn call(stream: *mut ArrowDeviceArrayStream, body: impl FnOnce(&mut ToDev
         return libc::EINVAL;
     };
     state.last_error = None;
-    match boundary::catch(|| body(state)) {
-        Ok(code) => code,
-        Err(error) => {
-            state.last_error = CString::new(error.to_string().replace('\0', "\u{FFFD}")).ok();
-            error.errno()
-        }
-    }
+    let result = boundary::catch(|| body(state));
+    boundary::answer(result, &mut state.last_error)
 }
 
 /// `get_schema`: the plain stream's.

@@ -55,13 +55,8 @@ unsafe fn call(stream: *mut ArrowArrayStream, body: impl FnOnce(&mut ToHost) -> 
         return libc::EINVAL;
     };
     state.last_error = None;
-    match boundary::catch(|| body(state)) {
-        Ok(code) => code,
-        Err(error) => {
-            state.last_error = CString::new(error.to_string().replace('\0', "\u{FFFD}")).ok();
-            error.errno()
-        }
-    }
+    let result = boundary::catch(|| body(state));
+    boundary::answer(result, &mut state.last_error)
 }
 
 /// `get_schema`: the device stream's (a schema is always in host memory).

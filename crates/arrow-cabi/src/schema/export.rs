@@ -20,7 +20,7 @@ use arrow_schema::{DataType, Field, Metadata, Schema};
 
 use crate::error::{Error, Result};
 use crate::format::{self, Encoded, Params};
-use crate::tree::release_in_place;
+use crate::tree::{release_in_place, Region};
 use crate::{boundary, layout, metadata};
 
 /// The header of an export's block; the nodes, child pointers, metadata blobs and strings follow it.
@@ -217,28 +217,6 @@ impl fmt::Write for Measure {
         self.len += text.len();
         self.nul |= text.as_bytes().contains(&0);
         Ok(())
-    }
-}
-
-/// A region of the block that is filled front to back, never past its counted length.
-struct Region<T> {
-    start: *mut T,
-    len: usize,
-    filled: usize,
-}
-
-impl<T> Region<T> {
-    fn new(start: *mut T, len: usize) -> Self {
-        Region { start, len, filled: 0 }
-    }
-
-    /// Claims the next `count` slots; returns the first.
-    fn claim(&mut self, count: usize) -> *mut T {
-        assert!(count <= self.len - self.filled, "export wrote more than it counted");
-        // SAFETY: `filled + count <= len`, so the result is inside the region or one past its end.
-        let first = unsafe { self.start.add(self.filled) };
-        self.filled += count;
-        first
     }
 }
 

@@ -125,16 +125,8 @@ unsafe fn call(stream: *mut ArrowArrayStream, body: impl FnOnce(&mut Producer) -
         return libc::EINVAL;
     };
     producer.last_error = None;
-    match boundary::catch(|| body(producer)) {
-        Ok(()) => 0,
-        Err(error) => {
-            let code = error.errno();
-            // NUL bytes in a message would cut it short; replace them so the whole message survives.
-            let text = error.to_string().replace('\0', "\u{FFFD}");
-            producer.last_error = CString::new(text).ok();
-            code
-        }
-    }
+    let result = boundary::catch(|| body(producer).map(|()| 0));
+    boundary::answer(result, &mut producer.last_error)
 }
 
 /// `get_schema`: exports the schema into `out`; may be called any number of times.
