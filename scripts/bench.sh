@@ -66,6 +66,10 @@ if [ -z "${SKIP_CALLGRIND:-}" ]; then
             measure "$shape" batch_roundtrip "$lib" 100
         done
     done
+    for shape in s1 s2 s3; do                      # the floor of the schema and array paths (arrow-rs's types alone)
+        measure "$shape" schema_floor ours 100
+        measure "$shape" array_floor ours 100
+    done
     for shape in s1 s2 s3; do                      # the device stream (ours only: arrow-rs 60.1 has none)
         measure "$shape" device_roundtrip ours 2
     done

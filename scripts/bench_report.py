@@ -427,12 +427,36 @@ def paths_section(w, per_batch, count):
             f"| ≥ {FULL_SPEEDUP:.0f}x faster: {speeds} | {verdict(ok)} |"
         )
     w("")
+    floor_table(w, count)
     w("The Python hop's target (arrow_cabi's hop no dearer than nanoarrow's) is in")
     w("[the Python section](#python-the-hop-pyarrow--x--pyarrow). The details of each path follow.")
     w("")
     w("![ratio to arrow-rs per path](benchmarks/ratio-per-path.png)")
     w("")
     return chart
+
+
+def floor_table(w, count):
+    """The floor of the schema and array paths: what building and dropping arrow-rs's types alone costs."""
+    w("### The floor under the schema and array paths")
+    w("")
+    w("What any importer returning arrow-rs's types must build, measured with nothing of the C interface:")
+    w("the `Schema` built again field by field (`schema_floor`), or the array's `ArrayData` built again")
+    w("over the same buffers with one owner and no checks, then `make_array`, then dropped (`array_floor`;")
+    w("`crates/arrow-cabi/benches/common/mod.rs`, callgrind cases `<shape>-<floor>-ours`). A crossing costs")
+    w("its floor plus its export, the C structs' reading and the checks; a target below the floor's ratio")
+    w("cannot be met by any implementation that returns these types.")
+    w("")
+    w("| path | shape | floor, instructions | arrow-rs's whole crossing | floor / arrow-rs | arrow-cabi / arrow-rs | target |")
+    w("|---|---|---|---|---|---|---|")
+    for op, floor, what in (("schema_roundtrip", "schema_floor", "schema export + import"),
+                            ("array_roundtrip", "array_floor", "one array + schema, arrow-rs names")):
+        targets = next(t for o, _, _, t in PATHS if o == op)
+        for shape in ("s1", "s2", "s3"):
+            f_i, t_i, o_i = count(f"{shape}-{floor}-ours"), count(f"{shape}-{op}-arrow-rs"), count(f"{shape}-{op}-ours")
+            w(f"| {what if shape == 's1' else ''} | {shape.upper()} | {fmt_count(f_i)} | {fmt_count(t_i)} "
+              f"| {ratio(f_i, t_i)} | {ratio(o_i, t_i)} | ≤ {targets[shape]:.2f} |")
+    w("")
 
 
 def python_section(w, path):

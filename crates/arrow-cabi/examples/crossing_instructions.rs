@@ -10,7 +10,8 @@
 //! the device stream; ours only), `export`, `import`, `full` (ours:
 //! import at full validation; arrow-rs: `validate_full` alone), `schema` (import alone),
 //! `schema_roundtrip`, `array_roundtrip`, `batch_roundtrip` (issue 12's whole crossings: export, import,
-//! drop; see `benches/common/mod.rs`) (one iteration = one batch, array or schema), lib `ours` or
+//! drop; see `benches/common/mod.rs`), `schema_floor`, `array_floor` (what building and dropping
+//! arrow-rs's types alone costs on those paths; the lib is ignored) (one iteration = one batch, array or schema), lib `ours` or
 //! `arrow-rs`. The shape is built and the inputs prepared
 //! (for `import`, one fresh export per iteration) before the measured loop, so the instructions of one
 //! iteration are (count at N iterations - count at 0 iterations) / N; per batch, divide a round trip by
@@ -126,18 +127,28 @@ fn main() {
                 sink += black_box(roundtrip(black_box(&data))).len();
             }
         }
+        "schema_floor" => {
+            for _ in 0..iters {
+                sink += black_box(schema_floor(black_box(&schema))).fields().len();
+            }
+        }
+        "array_floor" => {
+            for _ in 0..iters {
+                sink += black_box(array_floor(black_box(&data))).len();
+            }
+        }
         "batch_roundtrip" => {
             let roundtrip = if ours { batch_roundtrip_ours } else { batch_roundtrip_arrow_rs };
             for _ in 0..iters {
                 sink += black_box(roundtrip(black_box(&batch))).num_rows();
             }
         }
-        _ => usage("op must be roundtrip, export, import, full, schema, schema_roundtrip, array_roundtrip or batch_roundtrip"),
+        _ => usage("op must be roundtrip, export, import, full, schema, schema_roundtrip, array_roundtrip, batch_roundtrip or a floor"),
     }
     println!("{case} x {iters}: {sink}");
 }
 
 fn usage(problem: &str) -> ! {
-    eprintln!("{problem}\nusage: crossing_instructions --case <s1|s2|s3|s4|cols-N>-<roundtrip|device_roundtrip|export|import|full|schema|schema_roundtrip|array_roundtrip|batch_roundtrip>-<ours|arrow-rs> [--iters N]");
+    eprintln!("{problem}\nusage: crossing_instructions --case <s1|s2|s3|s4|cols-N>-<roundtrip|device_roundtrip|export|import|full|schema|schema_roundtrip|array_roundtrip|batch_roundtrip|schema_floor|array_floor>-<ours|arrow-rs> [--iters N]");
     std::process::exit(2)
 }

@@ -354,7 +354,9 @@ pub fn assert_paths_zero_copy(batch: &RecordBatch) -> String {
     let schema = batch.schema();
     assert_eq!(schema_roundtrip_ours(&schema), *schema, "arrow-cabi: schema round trip");
     assert_eq!(schema_roundtrip_arrow_rs(&schema), *schema, "arrow-rs: schema round trip");
+    assert_eq!(schema_floor(&schema), *schema, "the schema floor builds the same schema");
     let data = batch_data(batch);
+    assert_eq!(array_floor(&data).to_data(), data, "the array floor builds the same array");
     let array_ours = assert_zero_copy_array("arrow-cabi: array", &data, &array_roundtrip_ours(&data).to_data());
     let array_theirs = assert_zero_copy_array("arrow-rs: array", &data, &array_roundtrip_arrow_rs(&data).to_data());
     let batch_ours = assert_zero_copy_batch("arrow-cabi: batch", batch, &batch_roundtrip_ours(batch));
@@ -363,4 +365,80 @@ pub fn assert_paths_zero_copy(batch: &RecordBatch) -> String {
         "schemas equal; imported buffers at their original addresses: array {array_ours} (arrow-cabi), \
          {array_theirs} (arrow-rs); batch {batch_ours} (arrow-cabi), {batch_theirs} (arrow-rs)"
     )
+}
+
+// The floor of issue 12's paths: what any importer that returns arrow-rs's types must build, with
+// nothing of the C interface (no format string parsed, no struct read, no check, no export). A
+// crossing can cost no less than its floor plus its export; the floor is what arrow-rs's types cost
+// to build and drop, whoever builds them. (The batch and stream paths build typed arrays, which a
+// floor would have to build per type; only these two paths, whose output types are fixed by
+// arrow-rs's names, have one here.)
+
+/// The floor of a schema import: `schema`'s `Schema` built again from its parts, every `Field`,
+/// name, metadata map and `Fields` list a fresh allocation, as an import makes them.
+pub fn schema_floor(schema: &Schema) -> Schema {
+    Schema::new_with_metadata(
+        schema.fields().iter().map(|field| rebuild_field(field)).collect::<Vec<_>>(),
+        schema.metadata().clone(),
+    )
+}
+
+/// The floor of an array import under arrow-rs's names (`make_array(from_ffi(..))`): `data`'s type
+/// built again as [`schema_floor`] builds fields, every buffer wrapped again over the same memory
+/// (`Buffer::from_custom_allocation`, one shared owner, as an importer keeps the C struct alive),
+/// every node's `ArrayData` assembled without checks, then `make_array`.
+pub fn array_floor(data: &ArrayData) -> ArrayRef {
+    let owner: Arc<dyn arrow_buffer::alloc::Allocation> = Arc::new(());
+    arrow_array::make_array(rebuild_data(data, rebuild_type(data.data_type()), &owner))
+}
+
+fn rebuild_field(field: &arrow_schema::Field) -> arrow_schema::FieldRef {
+    Arc::new(
+        arrow_schema::Field::new(field.name().clone(), rebuild_type(field.data_type()), field.is_nullable())
+            .with_metadata(field.metadata().clone()),
+    )
+}
+
+fn rebuild_type(data_type: &DataType) -> DataType {
+    match data_type {
+        DataType::Struct(fields) => DataType::Struct(fields.iter().map(|field| rebuild_field(field)).collect()),
+        DataType::List(field) => DataType::List(rebuild_field(field)),
+        DataType::LargeList(field) => DataType::LargeList(rebuild_field(field)),
+        DataType::FixedSizeList(field, size) => DataType::FixedSizeList(rebuild_field(field), *size),
+        DataType::Map(field, sorted) => DataType::Map(rebuild_field(field), *sorted),
+        DataType::Dictionary(key, value) => {
+            DataType::Dictionary(Box::new(rebuild_type(key)), Box::new(rebuild_type(value)))
+        }
+        // The shapes measured have no other nested type; a leaf type owns no allocation.
+        other => other.clone(),
+    }
+}
+
+/// The types of a node's children (`ArrayData::child_data` order), cloned from the node's type as
+/// an importer's are: a nested type's clone shares its fields.
+fn child_types(data_type: &DataType) -> Vec<DataType> {
+    match data_type {
+        DataType::Struct(fields) => fields.iter().map(|field| field.data_type().clone()).collect(),
+        DataType::List(field) | DataType::LargeList(field) | DataType::FixedSizeList(field, _) | DataType::Map(field, _) => {
+            vec![field.data_type().clone()]
+        }
+        DataType::Dictionary(_, value) => vec![value.as_ref().clone()],
+        _ => Vec::new(),
+    }
+}
+
+fn rebuild_data(data: &ArrayData, data_type: DataType, owner: &Arc<dyn arrow_buffer::alloc::Allocation>) -> ArrayData {
+    let wrap = |buffer: &arrow_buffer::Buffer| {
+        let ptr = std::ptr::NonNull::new(buffer.as_ptr() as *mut u8).expect("a buffer's pointer is not NULL");
+        // SAFETY: `ptr` points to `buffer.len()` bytes that `data` (borrowed by the caller for as long
+        // as the result lives, in the benchmarks) keeps alive; `owner` stands for the importer's owner.
+        unsafe { arrow_buffer::Buffer::from_custom_allocation(ptr, buffer.len(), Arc::clone(owner)) }
+    };
+    // The bitmap as the original holds it (in arrow-rs, a node's bitmap starts at the node's offset).
+    let nulls = data.nulls().map(|nulls| wrap(nulls.buffer()));
+    let buffers = data.buffers().iter().map(wrap).collect();
+    let children =
+        data.child_data().iter().zip(child_types(&data_type)).map(|(child, child_type)| rebuild_data(child, child_type, owner)).collect();
+    // SAFETY: every part is the original's (valid `data`), wrapped again over the same memory.
+    unsafe { ArrayData::new_unchecked(data_type, data.len(), Some(data.null_count()), nulls, data.offset(), buffers, children) }
 }
