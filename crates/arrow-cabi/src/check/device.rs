@@ -97,7 +97,8 @@ impl Devices {
             let seen = if raw.reserved == RESERVED_POISON {
                 "left as the consumer's struct held it (the checker fills it with 0x5a bytes before get_next), not zeroed".to_owned()
             } else {
-                format!("{:#x?}, not zeroed", raw.reserved)
+                let words: Vec<String> = raw.reserved.iter().map(|word| format!("{word:#x}")).collect();
+                format!("[{}], not zeroed", words.join(", "))
             };
             observer.finding(Finding::new(Rule::DeviceReserved, format!("{context}.reserved"), seen));
         }
