@@ -1,6 +1,8 @@
-//! Conformance checks of a producer of the C Data and C Stream interfaces: what it hands over is
-//! checked against the rules of the interfaces ([`Rule`]), and every rule it breaks is a
-//! [`Finding`] naming the rule, the field path and what was seen.
+//! Conformance checks of a producer of the C Data, C Stream and C Device interfaces: what it hands
+//! over is checked against the rules of the interfaces ([`Rule`]), and every rule it breaks is a
+//! [`Finding`] naming the rule, the field path and what was seen; what could not be checked (a
+//! device's buffers, a stream stopped at [`Options::max_batches`]) is a note
+//! ([`Observer::note`]), which breaks no rule.
 //!
 //! [`check_stream`] reads a whole stream: its schema (twice: `get_schema` must be repeatable), every
 //! batch at [`Validation::Full`](crate::Validation::Full) against that schema, end of stream (three
@@ -8,7 +10,8 @@
 //! each release sets `release` to NULL, a parent's release releases its children (watched through a
 //! spy put in each child's place, see `spy.rs`), a child moved out stays valid after its parent's
 //! release, and the first schema and batch stay valid after the stream's release.
-//! [`check_array`] does the same for one array and its schema.
+//! [`check_array`] does the same for one array and its schema. [`check_device_stream`] and
+//! [`check_device_array`] do the same for the device structs, and check their device fields.
 //!
 //! The checks read producer memory only as the interface allows a consumer to, so a producer that
 //! breaks the interface badly enough (a dangling pointer) can still crash the process: the
