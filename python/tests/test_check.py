@@ -149,6 +149,15 @@ def test_pyarrow_device_arrays_of_every_gold_file_are_clean_once_reserved_is_zer
     assert batches > 59
 
 
+def test_nanoarrow_device_arrays_are_clean():
+    import nanoarrow.device as nd
+
+    for array in [na.c_array([1, 2, None], na.int64()), na.c_array(["x", None, "zz"], na.string())]:
+        report = arrow_cabi.check(nd.c_device_array(array), device=True)
+        assert (report.kind, report.rows) == ("device_array", 3)
+        assert report.clean and not report.notes, report.table()
+
+
 def test_pyarrow_has_no_device_streams():
     """pyarrow 26.0.1 exports device arrays only: no ``__arrow_c_device_stream__`` on a Table,
     RecordBatchReader or ChunkedArray (Arrow C++ has ExportDeviceRecordBatchReader; pyarrow does not
