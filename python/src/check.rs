@@ -17,6 +17,9 @@ use pyo3::prelude::*;
 /// One finding as Python receives it: (rule id, checklist section, path, what was seen).
 type PyFinding = (&'static str, &'static str, String, String);
 
+/// What `_check` returns: (kind, findings, notes, batches, rows).
+type Checked = (&'static str, Vec<PyFinding>, Vec<String>, usize, u64);
+
 /// What a check saw: findings and notes.
 #[derive(Default)]
 struct Seen {
@@ -56,7 +59,7 @@ pub fn _check(
     obj: &Bound<'_, PyAny>,
     device: Option<bool>,
     max_batches: Option<usize>,
-) -> PyResult<(&'static str, Vec<PyFinding>, Vec<String>, usize, u64)> {
+) -> PyResult<Checked> {
     let options = Options::default().max_batches(max_batches);
     let mut seen = Seen::default();
     let has = |name: &str| obj.hasattr(name);
