@@ -1,9 +1,10 @@
 """``python -m arrow_cabi check module:attr [--json]``: checks a Python producer of the Arrow
 PyCapsule protocol (see :mod:`arrow_cabi.check`).
 
-``module:attr`` names an object with ``__arrow_c_stream__`` or ``__arrow_c_array__`` (``attr`` may
-be dotted), or a callable taking no arguments that returns one (so that each run gets a fresh
-export). The module is imported and the check run in a forked child, so that a producer that
+``module:attr`` names an object with ``__arrow_c_stream__``, ``__arrow_c_array__`` or the device
+methods (``attr`` may be dotted), or a callable taking no arguments that returns one (so that each
+run gets a fresh export); ``--device`` checks its device methods, ``--max-batches N`` stops a
+stream after N batches. The module is imported and the check run in a forked child, so that a producer that
 crashes cannot take the report with it. Exit status: 0 clean, 1 findings, 2 when the producer could
 not be imported or called, or crashed.
 """
@@ -26,28 +27,35 @@ def _resolve(spec: str):
     obj = importlib.import_module(module_name)
     for part in attr.split("."):
         obj = getattr(obj, part)
-    if callable(obj) and not (hasattr(obj, "__arrow_c_stream__") or hasattr(obj, "__arrow_c_array__")):
+    methods = ("__arrow_c_stream__", "__arrow_c_array__", "__arrow_c_device_stream__", "__arrow_c_device_array__")
+    if callable(obj) and not any(hasattr(obj, m) for m in methods):
         obj = obj()
     return obj
 
 
-def _child(spec: str) -> dict:
+def _child(spec: str, device: bool | None, max_batches: int | None) -> dict:
     try:
         from .check import check
 
-        report = check(_resolve(spec))
-        return {"kind": report.kind, "findings": [asdict(f) for f in report.findings], "batches": report.batches, "rows": report.rows}
+        report = check(_resolve(spec), device=device, max_batches=max_batches)
+        return {
+            "kind": report.kind,
+            "findings": [asdict(f) for f in report.findings],
+            "notes": list(report.notes),
+            "batches": report.batches,
+            "rows": report.rows,
+        }
     except Exception as e:  # reported by the parent as "could not be checked"
         return {"error": f"{type(e).__name__}: {e}"}
 
 
-def _run_isolated(spec: str) -> dict:
+def _run_isolated(spec: str, device: bool | None = None, max_batches: int | None = None) -> dict:
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read)
         with os.fdopen(write, "w") as out:
-            out.write(json.dumps(_child(spec)))
+            out.write(json.dumps(_child(spec, device, max_batches)))
         os._exit(0)
     os.close(write)
     with os.fdopen(read) as pipe:
@@ -68,9 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("check", help="check a PyCapsule producer against the Arrow C interfaces' rules")
     check.add_argument("target", help="module:attr, an object with __arrow_c_stream__/__arrow_c_array__ or a callable returning one")
     check.add_argument("--json", action="store_true", help="print the report as JSON")
+    check.add_argument("--device", action="store_true", help="check the device methods (__arrow_c_device_stream__/__arrow_c_device_array__)")
+    check.add_argument("--max-batches", type=int, metavar="N", help="stop a stream after N batches (a note, not a finding)")
     args = parser.parse_args(argv)
 
-    result = _run_isolated(args.target)
+    result = _run_isolated(args.target, True if args.device else None, args.max_batches)
     code = 2 if ("error" in result or "crash" in result) else (1 if result["findings"] else 0)
     result = {"producer": args.target, "exit_code": code, **result}
     if args.json:
@@ -82,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from .check import Finding, Report
 
-        report = Report(result["kind"], tuple(Finding(**f) for f in result["findings"]), result["batches"], result["rows"])
+        findings = tuple(Finding(**f) for f in result["findings"])
+        report = Report(result["kind"], findings, result["batches"], result["rows"], tuple(result["notes"]))
         print(report.table(args.target))
     return code
 

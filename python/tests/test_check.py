@@ -62,18 +62,121 @@ def test_real_producers_are_clean(name):
 
 
 def test_an_object_without_the_protocol_is_a_type_error():
-    with pytest.raises(TypeError, match="__arrow_c_stream__ or __arrow_c_array__"):
+    with pytest.raises(TypeError, match="__arrow_c_stream__, __arrow_c_array__, __arrow_c_device_stream__ or __arrow_c_device_array__"):
         arrow_cabi.check(object())
+    with pytest.raises(TypeError, match="__arrow_c_device_stream__ or __arrow_c_device_array__"):
+        arrow_cabi.check(pa.table({"i": [1]}), device=True)
+
+
+class Only:
+    """``obj``'s one protocol method ``name``, and nothing else."""
+
+    def __init__(self, obj, name):
+        setattr(self, name, getattr(obj, name))
+
+
+@pytest.mark.parametrize(
+    "make, method, kind, rows",
+    [
+        (lambda: arrow_cabi.RecordBatchReader.from_arrow(table()), "__arrow_c_device_stream__", "device_stream", 3),
+        (lambda: arrow_cabi.RecordBatch.from_arrow(table().to_batches()[0]), "__arrow_c_device_array__", "device_array", 3),
+        (lambda: arrow_cabi.Array.from_arrow(pa.array(["a", None])), "__arrow_c_device_array__", "device_array", 2),
+    ],
+)
+def test_objects_with_only_device_methods_are_checked_and_ours_are_clean(make, method, kind, rows):
+    report = arrow_cabi.check(Only(make(), method))
+    assert (report.kind, report.rows) == (kind, rows)
+    assert report.clean and not report.notes, report.table()
+    # An object with both kinds: device=True checks the device method.
+    assert arrow_cabi.check(make(), device=True).kind == kind
+
+
+def pyarrow_device_export(obj, reserved_fill):
+    """pyarrow's ``_export_to_c_device`` into a struct this test allocates, ``reserved`` filled with
+    ``reserved_fill`` (the consumer's bytes), as an object whose ``__arrow_c_device_array__`` hands
+    the two structs over; and the three ``reserved`` words as pyarrow left them."""
+    import ctypes
+
+    array = ctypes.create_string_buffer(128)  # struct ArrowDeviceArray; reserved at 104..128
+    schema = ctypes.create_string_buffer(72)
+    ctypes.memset(ctypes.addressof(array) + 104, reserved_fill, 24)
+    obj._export_to_c_device(ctypes.addressof(array), ctypes.addressof(schema))
+    reserved = list(ctypes.cast(ctypes.addressof(array) + 104, ctypes.POINTER(ctypes.c_int64))[i] for i in range(3))
+    new = ctypes.pythonapi.PyCapsule_New
+    new.restype = ctypes.py_object
+    new.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+
+    class Export:
+        buffers = (array, schema)  # alive while the object is; the checker moves the structs out
+
+        def __arrow_c_device_array__(self, requested_schema=None):
+            return new(ctypes.addressof(schema), b"arrow_schema", None), new(ctypes.addressof(array), b"arrow_device_array", None)
+
+    return Export(), reserved
+
+
+@pytest.mark.parametrize("name", ["pyarrow.RecordBatch", "pyarrow.Array"])
+def test_pyarrow_device_arrays_leave_reserved_as_they_found_it(name):
+    """pyarrow 26.0.1's ExportDeviceArray writes every field but ``reserved``, which the spec says
+    the producer MUST zero (CDDI "reserved"): a consumer's struct keeps its bytes, and the capsule of
+    ``__arrow_c_device_array__`` (malloc'd, never cleared) holds whatever the heap held. Zeroed by
+    the consumer, the same export is clean."""
+    obj = PEERS[name]()
+    export, reserved = pyarrow_device_export(obj, 0x5A)
+    assert reserved == [0x5A5A5A5A5A5A5A5A] * 3  # read straight from the struct: pyarrow did not write it
+    report = arrow_cabi.check(export)
+    assert [(f.rule, f.path) for f in report.findings] == [("device.reserved", "device_array.reserved")], report.table()
+    export, reserved = pyarrow_device_export(obj, 0)
+    assert reserved == [0, 0, 0]
+    assert arrow_cabi.check(export).clean
+    # The capsule pyarrow allocates itself: reserved is heap garbage or zero, nothing else is wrong.
+    report = arrow_cabi.check(obj, device=True)
+    assert report.kind == "device_array"
+    assert {(f.rule, f.path) for f in report.findings} <= {("device.reserved", "device_array.reserved")}, report.table()
+
+
+def test_pyarrow_device_arrays_of_every_gold_file_are_clean_once_reserved_is_zeroed():
+    from conftest import require_golden
+
+    require_golden()
+    batches = 0
+    for name, path, table in gold_tables():
+        for batch in table.to_batches():
+            export, _ = pyarrow_device_export(batch, 0)
+            report = arrow_cabi.check(export)
+            assert report.clean and report.rows == batch.num_rows, f"{name}:\n{report.table()}"
+            batches += 1
+    assert batches > 59
+
+
+def test_nanoarrow_device_arrays_are_clean():
+    import nanoarrow.device as nd
+
+    for array in [na.c_array([1, 2, None], na.int64()), na.c_array(["x", None, "zz"], na.string())]:
+        report = arrow_cabi.check(nd.c_device_array(array), device=True)
+        assert (report.kind, report.rows) == ("device_array", 3)
+        assert report.clean and not report.notes, report.table()
+
+
+def test_pyarrow_has_no_device_streams():
+    """pyarrow 26.0.1 exports device arrays only: no ``__arrow_c_device_stream__`` on a Table,
+    RecordBatchReader or ChunkedArray (Arrow C++ has ExportDeviceRecordBatchReader; pyarrow does not
+    expose it). Recorded in docs/CONFORMANCE.md; this test notices when that changes."""
+    for name in ["pyarrow.Table", "pyarrow.RecordBatch", "pyarrow.Array", "pyarrow.RecordBatchReader"]:
+        assert not hasattr(PEERS[name](), "__arrow_c_device_stream__"), name
 
 
 @pytest.fixture(scope="module")
 def c_producers(tmp_path_factory):
     """The C producers compiled into a library, and a module that wraps its symbols as PyCapsule
-    producers: ``c_producers.stream(NAME)`` has ``__arrow_c_stream__`` calling ``stream_NAME``."""
+    producers: ``c_producers.stream(NAME)`` has ``__arrow_c_stream__`` calling ``stream_NAME``,
+    ``c_producers.device_stream(FAULT)`` only ``__arrow_c_device_stream__`` calling
+    ``device_stream_named(FAULT)``."""
     folder = tmp_path_factory.mktemp("producers")
     library = folder / "libstream.so"
     cc = os.environ.get("CC", "cc")
-    subprocess.run([cc, "-shared", "-fPIC", "-O1", "-o", str(library), str(PRODUCERS / "stream.c")], check=True)
+    sources = [str(PRODUCERS / f"{name}.c") for name in ("stream", "array", "device")]
+    subprocess.run([cc, "-shared", "-fPIC", "-O1", "-o", str(library), *sources], check=True)
     (folder / "c_producers.py").write_text(
         textwrap.dedent(
             f"""
@@ -95,8 +198,18 @@ def c_producers(tmp_path_factory):
                     assert getattr(LIB, "stream_" + self.fault)(ctypes.c_void_p(out)) == 0
                     return NEW(out, NAME, None)
 
+            class device_stream:
+                def __init__(self, fault):
+                    self.fault = fault
+                def __arrow_c_device_stream__(self, requested_schema=None, **kwargs):
+                    out = LIBC.calloc(1, 48)  # struct ArrowDeviceArrayStream; leaked as above
+                    assert LIB.device_stream_named(self.fault.encode(), ctypes.c_void_p(out)) == 0
+                    return NEW(out, b"arrow_device_array_stream", None)
+
             def utf8():
                 return stream("utf8")
+            def device_cuda():
+                return device_stream("cuda")
             def crash():
                 return stream("crash")
             def clean():
@@ -128,9 +241,41 @@ def test_broken_c_producers_are_reported_with_rule_and_path(c_producers, fault, 
     assert {f.rule for f in report.findings} == {rule}
 
 
-def run_main(folder, target):
-    env = dict(os.environ, PYTHONPATH=str(folder))
-    return subprocess.run([sys.executable, "-m", "arrow_cabi", "check", "--json", target], capture_output=True, text=True, env=env)
+@pytest.mark.parametrize(
+    "fault, rule, path",
+    [
+        ("reserved", "device.reserved", "batches[0].reserved"),
+        ("stream_type", "device.stream-type", "batches[1].device_type"),
+        ("utf8", "array.utf8", "batches[0].children[0]"),
+        ("end", "stream.end", "stream.get_next (call 1 after the end)"),
+    ],
+)
+def test_broken_c_device_producers_are_reported_with_rule_and_path(c_producers, fault, rule, path):
+    _, module = c_producers
+    report = arrow_cabi.check(module.device_stream(fault))
+    assert report.kind == "device_stream"
+    assert (rule, path) in [(f.rule, f.path) for f in report.findings], report.table()
+    assert {f.rule for f in report.findings} == {rule}
+
+
+def test_a_cuda_device_stream_is_not_read_and_says_so(c_producers):
+    _, module = c_producers
+    report = arrow_cabi.check(module.device_stream("cuda"))
+    assert report.clean and report.rows == 6, report.table()
+    assert any("the buffers are in CUDA (2) memory and are not read" in note for note in report.notes), report.notes
+    assert "note: batches[0]: the buffers are in CUDA (2) memory" in report.table()
+
+
+def test_max_batches_stops_an_endless_stream(c_producers):
+    _, module = c_producers
+    report = arrow_cabi.check(module.stream("endless"), max_batches=4)
+    assert (report.clean, report.batches, report.rows) == (True, 4, 12), report.table()
+    assert report.notes[0].startswith("stopped after 4 batches")
+
+
+def run_main(folder, target, *options):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")])))
+    return subprocess.run([sys.executable, "-m", "arrow_cabi", "check", "--json", *options, target], capture_output=True, text=True, env=env)
 
 
 def test_python_m_check_reports_findings_a_crash_and_a_clean_producer(c_producers):
@@ -146,6 +291,11 @@ def test_python_m_check_reports_findings_a_crash_and_a_clean_producer(c_producer
     clean = run_main(folder, "c_producers:clean")
     assert clean.returncode == 0, clean.stderr
     assert json.loads(clean.stdout)["rows"] == 6
+
+    cuda = run_main(folder, "c_producers:device_cuda", "--device", "--max-batches", "1")
+    assert cuda.returncode == 0, cuda.stderr
+    notes = json.loads(cuda.stdout)["notes"]
+    assert any("not read" in note for note in notes) and any(note.startswith("stopped after 1 batches") for note in notes), notes
 
     missing = run_main(folder, "c_producers:no_such_thing")
     assert missing.returncode == 2

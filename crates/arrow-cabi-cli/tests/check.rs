@@ -12,27 +12,41 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-/// The two producer libraries, compiled once into a temp directory that lives as long as the run.
-fn libraries() -> &'static (PathBuf, PathBuf) {
-    static LIBS: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+/// The producer libraries, compiled once into a temp directory that lives as long as the run.
+struct Libraries {
+    stream: PathBuf,
+    array: PathBuf,
+    /// device.c linked with stream.c and array.c, whose producers it wraps.
+    device: PathBuf,
+    /// The fake ADBC driver, adbc_fake.c linked with stream.c.
+    adbc: PathBuf,
+}
+
+fn libraries() -> &'static Libraries {
+    static LIBS: OnceLock<Libraries> = OnceLock::new();
     LIBS.get_or_init(|| {
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         let dir = std::env::temp_dir().join(format!("arrow-cabi-check-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/producers");
-        let compile = |name: &str| {
+        let compile = |name: &str, files: &[&str]| {
             let out = dir.join(format!("lib{name}.so"));
             let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
             let status = Command::new(&cc)
                 .args(["-shared", "-fPIC", "-O1", "-Wall", "-Werror", "-o"])
                 .arg(&out)
-                .arg(sources.join(format!("{name}.c")))
+                .args(files.iter().map(|file| sources.join(format!("{file}.c"))))
                 .status()
                 .unwrap_or_else(|e| panic!("these tests need a C compiler ({cc}): {e}"));
-            assert!(status.success(), "{cc} failed on {name}.c");
+            assert!(status.success(), "{cc} failed on {files:?}");
             out
         };
-        (compile("stream"), compile("array"))
+        Libraries {
+            stream: compile("stream", &["stream"]),
+            array: compile("array", &["array"]),
+            device: compile("device", &["device", "stream", "array"]),
+            adbc: compile("adbc_fake", &["adbc_fake", "stream"]),
+        }
     })
 }
 
@@ -40,10 +54,17 @@ fn arrow_cabi(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_arrow-cabi")).args(args).output().expect("run arrow-cabi")
 }
 
-/// `check --json` on a symbol of the stream library (or, with `array`, of the array library).
+/// `check --json` on a symbol of the stream library (or, with `array`, of the array library; with
+/// `--device` among `extra`, of the device library).
 fn check(symbol: &str, array: bool, extra: &[&str]) -> (i32, Value) {
-    let (stream_lib, array_lib) = libraries();
-    let lib = if array { array_lib } else { stream_lib };
+    let libs = libraries();
+    let lib = if extra.contains(&"--device") {
+        &libs.device
+    } else if array {
+        &libs.array
+    } else {
+        &libs.stream
+    };
     let mut args = vec!["check", "--json", "--lib", lib.to_str().unwrap(), "--symbol", symbol];
     if array {
         args.push("--array");
@@ -100,6 +121,21 @@ const ARRAY_FAULTS: &[(&str, &[&str], (&str, &str))] = &[
     ("dict_index_type", &["schema.dictionary"], ("schema.dictionary", "schema.format")),
 ];
 
+/// Each device fault (device.c, `device_stream_NAME`), as for the stream faults.
+const DEVICE_FAULTS: &[(&str, &[&str], (&str, &str))] = &[
+    ("type", &["device.type"], ("device.type", "stream.device_type")),
+    ("stream_type", &["device.stream-type"], ("device.stream-type", "batches[1].device_type")),
+    ("id", &["device.id"], ("device.id", "batches[0].device_id")),
+    ("sync_event", &["device.sync-event"], ("device.sync-event", "batches[0].sync_event")),
+    ("reserved", &["device.reserved"], ("device.reserved", "batches[0].reserved")),
+    // On CUDA the node structs are still checked (they are host memory); the buffers are not read.
+    ("cuda_buffers", &["array.buffers"], ("array.buffers", "batches[0].children[0].n_buffers")),
+];
+
+fn notes(report: &Value) -> Vec<String> {
+    report["notes"].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_owned()).collect()
+}
+
 fn assert_fault(symbol: &str, array: bool, extra: &[&str], rules: &[&str], expected: (&str, &str)) {
     let (code, report) = check(symbol, array, extra);
     let found = findings(&report);
@@ -126,6 +162,104 @@ fn each_broken_array_is_reported_with_its_rule_and_path() {
     for (fault, rules, expected) in ARRAY_FAULTS {
         assert_fault(&format!("array_{fault}"), true, &[], rules, *expected);
     }
+}
+
+#[test]
+fn each_broken_device_stream_is_reported_with_its_rule_and_path() {
+    for (fault, rules, expected) in DEVICE_FAULTS {
+        assert_fault(&format!("device_stream_{fault}"), false, &["--device"], rules, *expected);
+    }
+}
+
+#[test]
+fn every_stream_fault_is_found_through_a_device_stream_too() {
+    for (fault, rules, expected) in STREAM_FAULTS {
+        assert_fault("device_stream_named", false, &["--device", "--arg", fault], rules, *expected);
+    }
+    let (code, report) = check("device_stream_named", false, &["--device", "--arg", "crash"]);
+    assert_eq!((code, report["crash"]["during"].as_str()), (2, Some("get_next (batch 0)")), "{report:#}");
+}
+
+#[test]
+fn clean_device_producers_are_clean_and_other_devices_are_not_read() {
+    let (code, report) = check("device_stream_clean", false, &["--device"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!((report["batches"].as_u64(), report["rows"].as_u64()), (Some(2), Some(6)));
+    assert!(notes(&report).is_empty(), "{report:#}");
+
+    // Every buffer pointer of this stream is an address no process can read: reading one would
+    // crash the check. A UTF-8 fault would not be seen either; the note says data was not checked.
+    let (code, report) = check("device_stream_cuda", false, &["--device"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["rows"].as_u64(), Some(6));
+    let said = notes(&report).join("\n");
+    assert!(said.contains("batches[0]: the buffers are in CUDA (2) memory and are not read: data checks"), "{said}");
+    assert!(said.contains("batches[0].sync_event is set on CUDA (2)"), "{said}");
+
+    let (code, report) = check("device_array_named", true, &["--device", "--arg", "clean"]);
+    assert_eq!((code, report["rows"].as_u64()), (0, Some(2)), "{report:#}");
+    let (code, report) = check("device_array_named", true, &["--device", "--arg", "cuda"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert!(notes(&report).iter().any(|n| n.starts_with("device_array: the buffers are in CUDA (2) memory")), "{report:#}");
+}
+
+#[test]
+fn broken_device_arrays_are_reported_with_rule_and_path() {
+    let cases: &[(&str, (&str, &str))] = &[
+        ("reserved", ("device.reserved", "device_array.reserved")),
+        ("id", ("device.id", "device_array.device_id")),
+        ("cuda_buffers", ("array.buffers", "array.children[0].n_buffers")),
+        // A plain array fault, on CPU: the data is read at full validation.
+        ("union_ids", ("array.union", "array")),
+    ];
+    for (fault, expected) in cases {
+        assert_fault("device_array_named", true, &["--device", "--arg", fault], &[expected.0], *expected);
+    }
+}
+
+#[test]
+fn max_batches_stops_an_endless_stream_with_a_note() {
+    let (code, report) = check("stream_endless", false, &["--max-batches", "3"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!((report["batches"].as_u64(), report["rows"].as_u64()), (Some(3), Some(9)));
+    assert!(notes(&report)[0].starts_with("stopped after 3 batches"), "{report:#}");
+    // A limit the stream does not reach changes nothing.
+    let (code, report) = check("stream_clean", false, &["--max-batches", "5"]);
+    assert_eq!((code, report["batches"].as_u64()), (0, Some(2)), "{report:#}");
+    assert!(notes(&report).is_empty(), "{report:#}");
+    let output = arrow_cabi(&["check", "--lib", libraries().stream.to_str().unwrap(), "--symbol", "stream_endless", "--max-batches", "2"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.starts_with("note: stopped after 2 batches") && text.trim_end().ends_with("clean, 2 batches, 6 rows"), "{text}");
+}
+
+#[test]
+fn a_partly_opened_adbc_session_is_released_in_reverse_order() {
+    let driver = libraries().adbc.to_str().unwrap();
+    let run = |uri: &str, query: &str| {
+        let output = arrow_cabi(&["check", "--adbc-driver", driver, "--uri", uri, "--query", query]);
+        let calls: Vec<String> = String::from_utf8_lossy(&output.stderr).lines().map(str::to_owned).collect();
+        (output.status.code(), calls)
+    };
+    let releases = |calls: &[String]| calls.iter().filter(|c| c.contains("Release")).cloned().collect::<Vec<_>>();
+    let all = ["AdbcStatementRelease", "AdbcConnectionRelease", "AdbcDatabaseRelease"];
+    // Each failing step, and the handles made before it (the ones whose New succeeded).
+    let cases: &[(&str, &[&str])] = &[
+        ("fail:AdbcDatabaseInit", &all[2..]),
+        ("fail:AdbcConnectionNew", &all[2..]),
+        ("fail:AdbcConnectionInit", &all[1..]),
+        ("fail:AdbcStatementNew", &all[1..]),
+    ];
+    for (uri, expected) in cases {
+        let (code, calls) = run(uri, "SELECT 1");
+        assert_eq!(code, Some(2), "{uri}: {calls:?}");
+        assert_eq!(releases(&calls), *expected, "{uri}: {calls:?}");
+    }
+    let (code, calls) = run("memory", "fail");
+    assert_eq!(code, Some(2), "{calls:?}");
+    assert_eq!(releases(&calls), all, "{calls:?}");
+    let (code, calls) = run("memory", "SELECT 1");
+    assert_eq!(code, Some(0), "{calls:?}");
+    assert_eq!(releases(&calls), all, "{calls:?}");
 }
 
 #[test]
@@ -170,8 +304,7 @@ fn a_producer_that_cannot_be_loaded_or_called_is_exit_code_2() {
 
 #[test]
 fn the_text_report_is_a_table_and_a_summary_line() {
-    let (stream_lib, _) = libraries();
-    let output = arrow_cabi(&["check", "--lib", stream_lib.to_str().unwrap(), "--symbol", "stream_children_leak"]);
+    let output = arrow_cabi(&["check", "--lib", libraries().stream.to_str().unwrap(), "--symbol", "stream_children_leak"]);
     assert_eq!(output.status.code(), Some(1));
     let text = String::from_utf8_lossy(&output.stdout);
     let lines: Vec<&str> = text.lines().collect();

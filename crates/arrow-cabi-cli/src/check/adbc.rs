@@ -38,12 +38,17 @@ type Init = unsafe extern "C" fn(*mut Handle, *mut Handle, *mut AdbcError) -> St
 type SetSqlQuery = unsafe extern "C" fn(*mut Handle, *const c_char, *mut AdbcError) -> Status;
 type ExecuteQuery = unsafe extern "C" fn(*mut Handle, *mut ArrowArrayStream, *mut i64, *mut AdbcError) -> Status;
 
-/// A database, a connection and a statement of one driver, released by [`Session::close`].
+/// A database, a connection and a statement of one driver, released by [`Session::close`], or,
+/// when dropped (on an error path: a failed `open` step, a failed query), by `Drop`: in either case
+/// the statement, the connection and the database, in that order, each only if its `New` call
+/// succeeded (ADBC: a handle whose `New` succeeded must be released, even if its `Init` failed).
 pub struct Session {
     library: &'static libloading::Library,
     database: Box<Handle>,
     connection: Box<Handle>,
     statement: Box<Handle>,
+    /// Whether each `New` succeeded: database, connection, statement.
+    made: [bool; 3],
 }
 
 fn handle() -> Box<Handle> {
@@ -96,16 +101,20 @@ impl Session {
             )
         };
         let (key, value) = (c_string("uri")?, c_string(uri)?);
-        let mut session = Session { library, database: handle(), connection: handle(), statement: handle() };
+        let mut session =
+            Session { library, database: handle(), connection: handle(), statement: handle(), made: [false; 3] };
         // SAFETY: the calls in adbc.h's order, each on a zero-initialized handle of its own; the
-        // strings outlive the calls.
+        // strings outlive the calls. On an error `session` is dropped, releasing what was made.
         unsafe {
             call("AdbcDatabaseNew", |e| new_db(&mut *session.database, e))?;
+            session.made[0] = true;
             call("AdbcDatabaseSetOption(uri)", |e| set_option(&mut *session.database, key.as_ptr(), value.as_ptr(), e))?;
             call("AdbcDatabaseInit", |e| init_db(&mut *session.database, e))?;
             call("AdbcConnectionNew", |e| new_conn(&mut *session.connection, e))?;
+            session.made[1] = true;
             call("AdbcConnectionInit", |e| init_conn(&mut *session.connection, &mut *session.database, e))?;
             call("AdbcStatementNew", |e| new_stmt(&mut *session.connection, &mut *session.statement, e))?;
+            session.made[2] = true;
         }
         Ok(session)
     }
@@ -129,19 +138,41 @@ impl Session {
         Ok(stream)
     }
 
-    /// Releases the statement, the connection and the database, in that order.
+    /// Releases the statement, the connection and the database, in that order; the first failure
+    /// is returned (after the others were released too).
     pub fn close(mut self) -> Result<(), String> {
-        // SAFETY: the symbols have the type adbc.h declares (`AdbcXRelease(handle, error)`).
-        unsafe {
-            for (name, handle) in [
-                ("AdbcStatementRelease", &mut *self.statement),
-                ("AdbcConnectionRelease", &mut *self.connection),
-                ("AdbcDatabaseRelease", &mut *self.database),
-            ] {
-                let release = lookup::<New>(self.library, name)?;
-                call(name, |e| release(handle, e))?;
+        self.release()
+    }
+
+    /// Releases every handle whose `New` succeeded, statement first, and marks it released; each is
+    /// released even when an earlier release failed, and the first failure is returned.
+    fn release(&mut self) -> Result<(), String> {
+        let mut first_error = Ok(());
+        for (index, name) in [(2, "AdbcStatementRelease"), (1, "AdbcConnectionRelease"), (0, "AdbcDatabaseRelease")] {
+            if !std::mem::take(&mut self.made[index]) {
+                continue;
+            }
+            let handle: *mut Handle = match index {
+                2 => &mut *self.statement,
+                1 => &mut *self.connection,
+                _ => &mut *self.database,
+            };
+            // SAFETY: the symbol has the type adbc.h declares (`AdbcXRelease(handle, error)`); the
+            // handle was made by its `New` and is released once (`made` is cleared first).
+            let result = unsafe { lookup::<New>(self.library, name) }.and_then(|release| call(name, |e| unsafe { release(handle, e) }));
+            if first_error.is_ok() {
+                first_error = result;
             }
         }
-        Ok(())
+        first_error
+    }
+}
+
+impl Drop for Session {
+    /// Releases what `close` did not (an error path); a failure to release is only printed.
+    fn drop(&mut self) {
+        if let Err(why) = self.release() {
+            eprintln!("arrow-cabi check: {why}");
+        }
     }
 }

@@ -18,6 +18,8 @@ use serde_json::{json, Value};
 pub struct Outcome {
     /// Findings, in the order they were found.
     pub findings: Vec<Finding>,
+    /// Notes: what was not checked, conventions not followed where the spec only recommends them.
+    pub notes: Vec<String>,
     /// How much was read, when the check ran to its end.
     pub summary: Option<Summary>,
     /// Why the producer could not be loaded or called.
@@ -60,6 +62,9 @@ impl Observer for Sender {
     }
     fn batch(&mut self, index: usize, rows: usize) {
         self.send(json!({"batch": {"index": index, "rows": rows}}));
+    }
+    fn note(&mut self, note: &str) {
+        self.send(json!({"note": note}));
     }
 }
 
@@ -108,6 +113,8 @@ pub fn run(
             let rule = finding["rule"].as_str().and_then(Rule::from_id).unwrap_or(Rule::Unchecked);
             let text = |key: &str| finding[key].as_str().unwrap_or_default().to_owned();
             outcome.findings.push(Finding::new(rule, text("path"), text("seen")));
+        } else if let Some(note) = event["note"].as_str() {
+            outcome.notes.push(note.to_owned());
         } else if let Some(batch) = event.get("batch") {
             on_batch(batch["rows"].as_u64().unwrap_or(0) as usize);
         } else if let Some(summary) = event.get("summary") {

@@ -14,13 +14,17 @@ use std::path::PathBuf;
 
 use clap::ArgGroup;
 
-use crate::progress::Progress;
-use producer::{Producer, Shape};
+use arrow_cabi::check::Options;
 
-/// Checks a producer of the Arrow C Data / C Stream interfaces against the interfaces' rules.
+use crate::progress::Progress;
+use producer::{Check, Producer, Shape};
+
+/// Checks a producer of the Arrow C Data / C Stream / C Device interfaces against the interfaces'
+/// rules.
 ///
 /// Exit status: 0 when clean, 1 when rules were broken, 2 when the producer could not be loaded or
-/// called or crashed.
+/// called or crashed. Notes (what was not checked, conventions the spec only recommends) are
+/// printed under the findings and change no exit status.
 #[derive(Debug, clap::Args)]
 #[command(group(ArgGroup::new("producer").required(true).args(["lib", "adbc_driver"])))]
 pub struct Args {
@@ -34,6 +38,18 @@ pub struct Args {
     /// The symbol hands over one array and its schema instead of a stream.
     #[arg(long, requires = "lib")]
     array: bool,
+    /// The symbol hands over device structs: `int NAME(struct ArrowDeviceArrayStream* out)`, or with
+    /// --array `int NAME(struct ArrowDeviceArray* out, struct ArrowSchema* out)`. Device fields are
+    /// checked too; a CPU array's data at full validation, another device's buffers are not read
+    /// (only the node structs are checked, and a note says the data checks were skipped).
+    #[arg(long, requires = "lib")]
+    device: bool,
+    /// Stop after N batches, for a stream that never ends: the stream is released there, and the
+    /// report says so in a note (not a finding; the exit status is that of what was read). The end
+    /// of stream and the calls after it are then not checked. Default: no limit, the stream is
+    /// read to its end.
+    #[arg(long, value_name = "N")]
+    max_batches: Option<usize>,
     /// A string passed first, as `const char*`: `int NAME(const char*, ...)`.
     #[arg(long, requires = "lib", value_name = "STR")]
     arg: Option<String>,
@@ -52,26 +68,26 @@ pub struct Args {
 }
 
 impl Args {
-    fn producer(self) -> Producer {
-        match (self.lib, self.symbol, self.adbc_driver, self.uri, self.query) {
-            (Some(lib), Some(symbol), ..) => {
-                Producer::Symbol { lib, symbol, shape: if self.array { Shape::Array } else { Shape::Stream }, arg: self.arg }
-            }
+    fn check(self) -> Check {
+        let options = Options::default().max_batches(self.max_batches);
+        let producer = match (self.lib, self.symbol, self.adbc_driver, self.uri, self.query) {
+            (Some(lib), Some(symbol), ..) => Producer::Symbol { lib, symbol, shape: Shape::new(self.array, self.device), arg: self.arg },
             (_, _, Some(driver), Some(uri), Some(query)) => Producer::Adbc { driver, uri, query },
             // clap's groups and requirements leave no other case.
             _ => unreachable!("clap requires --lib with --symbol, or --adbc-driver with --uri and --query"),
-        }
+        };
+        Check { producer, options }
     }
 }
 
 /// Runs the check and prints its report; returns the exit code.
 pub fn run(args: Args) -> u8 {
     let json = args.json;
-    let producer = args.producer();
-    let name = producer.to_string();
+    let check = args.check();
+    let name = check.producer.to_string();
     let mut progress = None;
     let outcome = isolate::run(
-        |observer| producer.check(observer),
+        |observer| check.run(observer),
         |_rows| progress.get_or_insert_with(|| Progress::new(None, "checking")).inc(),
     );
     drop(progress);

@@ -5,10 +5,11 @@ use std::ffi::{c_char, c_int, CString};
 use std::fmt;
 use std::path::PathBuf;
 
-use arrow_cabi::check::{check_array, check_stream, Observer, Summary};
+use arrow_cabi::check::{check_array, check_device_array, check_device_stream, check_stream_with, Observer, Options, Summary};
+use arrow_cabi::device::{FFI_ArrowDeviceArray, FFI_ArrowDeviceArrayStream};
 use arrow_cabi::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_cabi::ffi_stream::FFI_ArrowArrayStream;
-use arrow_cabi_sys::{ArrowArray, ArrowArrayStream, ArrowSchema};
+use arrow_cabi_sys::{ArrowArray, ArrowArrayStream, ArrowDeviceArray, ArrowDeviceArrayStream, ArrowSchema};
 
 use super::adbc;
 
@@ -19,6 +20,22 @@ pub enum Shape {
     Stream,
     /// `int NAME([const char*,] struct ArrowArray* out, struct ArrowSchema* out)`.
     Array,
+    /// `int NAME([const char*,] struct ArrowDeviceArrayStream* out)`.
+    DeviceStream,
+    /// `int NAME([const char*,] struct ArrowDeviceArray* out, struct ArrowSchema* out)`.
+    DeviceArray,
+}
+
+impl Shape {
+    /// The shape `--array` and `--device` ask for.
+    pub fn new(array: bool, device: bool) -> Shape {
+        match (array, device) {
+            (false, false) => Shape::Stream,
+            (true, false) => Shape::Array,
+            (false, true) => Shape::DeviceStream,
+            (true, true) => Shape::DeviceArray,
+        }
+    }
 }
 
 /// A producer to check.
@@ -46,6 +63,15 @@ pub enum Producer {
     },
 }
 
+/// A producer and how to check it.
+#[derive(Debug, Clone)]
+pub struct Check {
+    /// The producer.
+    pub producer: Producer,
+    /// The stream options (the batch limit).
+    pub options: Options,
+}
+
 impl fmt::Display for Producer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -65,12 +91,17 @@ type StreamFn = unsafe extern "C" fn(*mut ArrowArrayStream) -> c_int;
 type StreamArgFn = unsafe extern "C" fn(*const c_char, *mut ArrowArrayStream) -> c_int;
 type ArrayFn = unsafe extern "C" fn(*mut ArrowArray, *mut ArrowSchema) -> c_int;
 type ArrayArgFn = unsafe extern "C" fn(*const c_char, *mut ArrowArray, *mut ArrowSchema) -> c_int;
+type DeviceStreamFn = unsafe extern "C" fn(*mut ArrowDeviceArrayStream) -> c_int;
+type DeviceStreamArgFn = unsafe extern "C" fn(*const c_char, *mut ArrowDeviceArrayStream) -> c_int;
+type DeviceArrayFn = unsafe extern "C" fn(*mut ArrowDeviceArray, *mut ArrowSchema) -> c_int;
+type DeviceArrayArgFn = unsafe extern "C" fn(*const c_char, *mut ArrowDeviceArray, *mut ArrowSchema) -> c_int;
 
-impl Producer {
+impl Check {
     /// Loads the producer, calls it and checks what it hands over. `Err` when it cannot be loaded or
     /// its entry point fails.
-    pub fn check(&self, observer: &mut dyn Observer) -> Result<Summary, String> {
-        match self {
+    pub fn run(&self, observer: &mut dyn Observer) -> Result<Summary, String> {
+        let options = &self.options;
+        match &self.producer {
             Producer::Symbol { lib, symbol, shape, arg } => {
                 let library = load(lib)?;
                 let arg = arg.as_deref().map(CString::new).transpose().map_err(|_| "--arg holds a NUL byte".to_owned())?;
@@ -87,7 +118,7 @@ impl Producer {
                             }
                         };
                         returned(symbol, code)?;
-                        Ok(check_stream(stream, observer))
+                        Ok(check_stream_with(stream, options, observer))
                     }
                     Shape::Array => {
                         let mut array = FFI_ArrowArray::empty();
@@ -103,14 +134,42 @@ impl Producer {
                         returned(symbol, code)?;
                         Ok(check_array(array, schema, observer))
                     }
+                    Shape::DeviceStream => {
+                        let mut stream = FFI_ArrowDeviceArrayStream::empty();
+                        let out = stream.as_mut_ptr().cast::<ArrowDeviceArrayStream>();
+                        // SAFETY: as above.
+                        let code = unsafe {
+                            match &arg {
+                                None => lookup::<DeviceStreamFn>(library, symbol)?(out),
+                                Some(arg) => lookup::<DeviceStreamArgFn>(library, symbol)?(arg.as_ptr(), out),
+                            }
+                        };
+                        returned(symbol, code)?;
+                        Ok(check_device_stream(stream, options, observer))
+                    }
+                    Shape::DeviceArray => {
+                        let mut array = FFI_ArrowDeviceArray::empty();
+                        let mut schema = FFI_ArrowSchema::empty();
+                        let (a, s) = (array.as_mut_ptr().cast::<ArrowDeviceArray>(), schema.as_mut_ptr().cast::<ArrowSchema>());
+                        // SAFETY: as above.
+                        let code = unsafe {
+                            match &arg {
+                                None => lookup::<DeviceArrayFn>(library, symbol)?(a, s),
+                                Some(arg) => lookup::<DeviceArrayArgFn>(library, symbol)?(arg.as_ptr(), a, s),
+                            }
+                        };
+                        returned(symbol, code)?;
+                        Ok(check_device_array(array, schema, observer))
+                    }
                 }
             }
             Producer::Adbc { driver, uri, query } => {
                 let library = load(driver)?;
+                // A session opened in part, or whose query fails, is released when dropped here.
                 let mut session = adbc::Session::open(library, uri)?;
                 observer.step("AdbcStatementExecuteQuery");
                 let stream = session.execute(query)?;
-                let summary = check_stream(stream, observer);
+                let summary = check_stream_with(stream, options, observer);
                 session.close()?;
                 Ok(summary)
             }

@@ -39,6 +39,11 @@ pub fn text(producer: &str, outcome: &Outcome) -> String {
         out.push_str(&table::render(&[("rule", Align::Left), ("where", Align::Left), ("what was seen", Align::Left)], &rows));
         out.push('\n');
     }
+    for note in &outcome.notes {
+        out.push_str("note: ");
+        out.push_str(note);
+        out.push('\n');
+    }
     out.push_str(&summary(producer, outcome));
     out.push('\n');
     out
@@ -63,7 +68,7 @@ fn summary(producer: &str, outcome: &Outcome) -> String {
 }
 
 /// The report as JSON: the producer, the exit code, what was read, every finding with its rule's
-/// checklist section, and the crash or failure.
+/// checklist section, the notes, and the crash or failure.
 pub fn json(producer: &str, outcome: &Outcome) -> Value {
     json!({
         "producer": producer,
@@ -77,6 +82,7 @@ pub fn json(producer: &str, outcome: &Outcome) -> Value {
             "path": f.path,
             "seen": f.seen,
         })).collect::<Vec<_>>(),
+        "notes": outcome.notes,
         "crash": outcome.crash.as_ref().map(|c| json!({"signal": c.signal, "name": c.name, "during": c.during})),
         "error": outcome.failure,
     })

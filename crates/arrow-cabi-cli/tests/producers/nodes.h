@@ -4,7 +4,8 @@
  * Every node owns a block (its private_data) holding its buffer pointers, its children's structs
  * and pointers, and room for its buffers' bytes. A node's release releases its children and
  * dictionary that are still in place, then frees its own block, so a child moved out stays valid
- * until its own release: the behaviour the interface asks for, which each fault then breaks. */
+ * until its own release: the behaviour the interface asks for, which each fault then breaks. The
+ * helpers are `static inline`, so a file that uses only the structs (device.c) compiles cleanly. */
 #ifndef PRODUCERS_NODES_H
 #define PRODUCERS_NODES_H
 
@@ -60,7 +61,7 @@ struct node {
   size_t used;
 };
 
-static void node_release(struct ArrowArray* array) {
+static inline void node_release(struct ArrowArray* array) {
   struct node* node = (struct node*)array->private_data;
   for (int64_t i = 0; i < array->n_children; i++) {
     if (array->children[i]->release != NULL) array->children[i]->release(array->children[i]);
@@ -73,7 +74,7 @@ static void node_release(struct ArrowArray* array) {
 
 /* Fills `out` as a node of `length` elements with `n_buffers` (NULL) buffers and `n_children`
  * children, each of them to be filled by the caller through out->children[i]. */
-static struct node* node_init(struct ArrowArray* out, int64_t length, int64_t null_count, int64_t n_buffers,
+static inline struct node* node_init(struct ArrowArray* out, int64_t length, int64_t null_count, int64_t n_buffers,
                               int64_t n_children) {
   struct node* node = (struct node*)calloc(1, sizeof(struct node));
   for (int64_t i = 0; i < n_children; i++) node->children[i] = &node->child_structs[i];
@@ -91,7 +92,7 @@ static struct node* node_init(struct ArrowArray* out, int64_t length, int64_t nu
 }
 
 /* Copies `size` bytes into the node's storage (8-byte aligned) and makes them buffer `index`. */
-static void* node_buffer(struct ArrowArray* array, int index, const void* bytes, size_t size) {
+static inline void* node_buffer(struct ArrowArray* array, int index, const void* bytes, size_t size) {
   struct node* node = (struct node*)array->private_data;
   unsigned char* at = node->storage + node->used;
   memcpy(at, bytes, size);
@@ -108,7 +109,7 @@ struct schema_node {
   struct ArrowSchema dictionary;
 };
 
-static void schema_release(struct ArrowSchema* schema) {
+static inline void schema_release(struct ArrowSchema* schema) {
   for (int64_t i = 0; i < schema->n_children; i++) {
     if (schema->children[i]->release != NULL) schema->children[i]->release(schema->children[i]);
   }
@@ -119,7 +120,7 @@ static void schema_release(struct ArrowSchema* schema) {
 }
 
 /* Fills `out` as a schema node; format, name and metadata must be static. */
-static struct schema_node* schema_init(struct ArrowSchema* out, const char* format, const char* name, int64_t flags,
+static inline struct schema_node* schema_init(struct ArrowSchema* out, const char* format, const char* name, int64_t flags,
                                        int64_t n_children) {
   struct schema_node* node = (struct schema_node*)calloc(1, sizeof(struct schema_node));
   for (int64_t i = 0; i < n_children; i++) node->children[i] = &node->child_structs[i];

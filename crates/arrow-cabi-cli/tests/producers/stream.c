@@ -27,13 +27,14 @@ enum fault {
   SCHEMA_REPEAT,   /* the second get_schema fails */
   LIFETIME,        /* the stream's release scribbles over the first batch's buffers */
   CRASH,           /* get_next dereferences NULL */
+  ENDLESS,         /* not a fault: the stream never ends (for --max-batches) */
   N_FAULTS
 };
 
 static const char* const FAULT_NAMES[N_FAULTS] = {
     "clean", "format", "flags", "metadata", "name", "utf8", "offsets", "null_count", "buffers",
     "release_not_null", "children_leak", "moved_child", "schema_release", "stream_release", "end", "error",
-    "errno", "last_error_utf8", "schema_mismatch", "schema_repeat", "lifetime", "crash"};
+    "errno", "last_error_utf8", "schema_mismatch", "schema_repeat", "lifetime", "crash", "endless"};
 
 struct stream {
   enum fault fault;
@@ -128,7 +129,7 @@ static int get_next(struct ArrowArrayStream* stream, struct ArrowArray* out) {
     s->error = s->fault == LAST_ERROR_UTF8 ? "disk \xff on fire" : "disk on fire";
     return s->fault == ERRNO ? -1 : EIO;
   }
-  if (index < 2 || (s->fault == END && index == 3)) {
+  if (index < 2 || (s->fault == END && index == 3) || s->fault == ENDLESS) {
     fill_batch(s, out, index);
     return 0;
   }
@@ -190,6 +191,7 @@ STREAM(schema_mismatch, SCHEMA_MISMATCH)
 STREAM(schema_repeat, SCHEMA_REPEAT)
 STREAM(lifetime, LIFETIME)
 STREAM(crash, CRASH)
+STREAM(endless, ENDLESS)
 
 /* The stream with the fault named `fault` ("clean", "utf8", ...); EINVAL for an unknown name. */
 int stream_named(const char* fault, struct ArrowArrayStream* out) {

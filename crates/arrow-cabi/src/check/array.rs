@@ -5,10 +5,12 @@
 use arrow_cabi_sys::{ArrowArray, ArrowSchema};
 use arrow_schema::{DataType, SchemaRef};
 
+use super::device::Reach;
 use super::release::{release_moved, release_watched};
 use super::spy::release_once;
 use super::{nulls, rules, schema, Finding, Observer, Rule, Summary};
 use crate::array::{import_array_with, import_batch_with, FFI_ArrowArray};
+use crate::device::{ArrowDeviceType, DeviceArrayTree, FFI_ArrowDeviceArray};
 use crate::{ImportPlan, Validation};
 
 /// The release callback of a borrowed copy: marks the copy released, frees nothing.
@@ -26,18 +28,60 @@ fn borrowed(raw: &ArrowArray) -> FFI_ArrowArray {
     unsafe { FFI_ArrowArray::from_sys(copy) }
 }
 
+/// A refusal of a batch's own shape (its child count, at `context` itself) is a mismatch with the
+/// stream's schema.
+fn as_schema_match(mut finding: Finding, context: &str) -> Finding {
+    let own = finding.path.strip_prefix(context).unwrap_or("");
+    if own.is_empty() || own == ".n_children" {
+        finding.rule = Rule::StreamSchemaMatch;
+    }
+    finding
+}
+
+/// Checks `raw` as `reach` allows: its data at full validation ([`batch_data`] when `batch` gives
+/// the stream's schema, else [`array_data`]) when it is host memory, only its node structs
+/// ([`structure`]) when it is device memory.
+pub(crate) fn data(raw: &ArrowArray, plan: &ImportPlan, batch: Option<&SchemaRef>, reach: Reach, context: &str) -> Result<(), Finding> {
+    match (reach, batch) {
+        (Reach::Host, Some(schema)) => batch_data(raw, schema, plan, context),
+        (Reach::Host, None) => array_data(raw, plan, context),
+        (Reach::Device(device), batch) => {
+            let checked = structure(raw, plan.data_type(), device, context);
+            if batch.is_some() {
+                checked.map_err(|finding| as_schema_match(finding, context))
+            } else {
+                checked
+            }
+        }
+    }
+}
+
+/// Checks the node structs of `raw` as `data_type` without reading a buffer (they are addresses
+/// in `device` memory): [`DeviceArrayTree`] on a borrowed copy (released, signs, buffer and child
+/// counts, NULL pointer arrays, dictionaries, depth). A refusal is a finding at `context`.
+pub(crate) fn structure(raw: &ArrowArray, data_type: &DataType, device: ArrowDeviceType, context: &str) -> Result<(), Finding> {
+    // SAFETY: the copy's buffer pointers are the producer's addresses on `device`; the tree only
+    // records them, and reads the node structs, which the interface keeps in host memory. No sync
+    // event: nothing reads the buffers.
+    let copy = unsafe { FFI_ArrowDeviceArray::new(borrowed(raw), device, -1, std::ptr::null_mut()) };
+    DeviceArrayTree::new(copy, data_type).map(drop).map_err(|error| {
+        let error = match error {
+            // The tree names paths from `device_array.array`; the checks name them from the array.
+            crate::Error::Invalid { path, message } => {
+                let path = path.strip_prefix("device_array.").map_or(path.clone(), str::to_owned);
+                crate::Error::Invalid { path, message }
+            }
+            other => other,
+        };
+        rules::finding(error, context)
+    })
+}
+
 /// Checks `raw` at full validation as a record batch of `schema`, and its null counts against its
 /// bitmaps; a refusal is a finding at `context`, one about the batch's own shape (its child count)
 /// a mismatch with the schema.
 pub(crate) fn batch_data(raw: &ArrowArray, schema: &SchemaRef, plan: &ImportPlan, context: &str) -> Result<(), Finding> {
-    import_batch_with(borrowed(raw), schema, plan, Validation::Full).map_err(|error| {
-        let mut finding = rules::finding(error, context);
-        let own = finding.path.strip_prefix(context).unwrap_or("");
-        if own.is_empty() || own == ".n_children" {
-            finding.rule = Rule::StreamSchemaMatch;
-        }
-        finding
-    })?;
+    import_batch_with(borrowed(raw), schema, plan, Validation::Full).map_err(|error| as_schema_match(rules::finding(error, context), context))?;
     // SAFETY: the importer accepted `raw` as the plan's type at full validation.
     unsafe { nulls::mismatch(raw, plan.data_type(), context) }.map_or(Ok(()), Err)
 }
@@ -63,15 +107,17 @@ pub(crate) fn move_out(n_children: i64, turn: usize) -> Option<usize> {
 
 /// Releases an array whose data passed the checks, under watch (see `release.rs`), with child
 /// `move_out` moved out first; `children` are the types of a struct's fields, for checking the moved
-/// child at full validation after its parent's release.
+/// child after its parent's release (at full validation, or its node structs as `reach` allows).
 ///
 /// # Safety
-/// `raw` is an unreleased array from a producer that the importer accepted.
+/// `raw` is an unreleased array from a producer that the importer (or, for device memory, the
+/// structure check) accepted.
 pub(crate) unsafe fn release_checked(
     raw: &mut ArrowArray,
     children: &[DataType],
     context: &str,
     move_out: Option<usize>,
+    reach: Reach,
     observer: &mut dyn Observer,
 ) {
     let move_out = move_out.filter(|&index| index < children.len());
@@ -80,7 +126,7 @@ pub(crate) unsafe fn release_checked(
     if let Some((path, mut child)) = moved {
         let data_type = &children[move_out.unwrap_or(0)];
         observer.step(&format!("reading {path}, moved out, after its parent's release"));
-        if let Err(finding) = array_data(&child, &ImportPlan::new(data_type), &path) {
+        if let Err(finding) = data(&child, &ImportPlan::new(data_type), None, reach, &path) {
             observer.finding(Finding::new(
                 Rule::MovedChild,
                 finding.path,
@@ -117,11 +163,12 @@ pub(crate) fn struct_children(data_type: &DataType) -> Vec<DataType> {
     }
 }
 
-/// Checks one array and its schema, then releases both under watch.
+/// Checks one array and its schema, then releases both under watch; the array's data as `reach`
+/// allows.
 ///
 /// # Safety
 /// Both are released or filled by a producer.
-pub(crate) unsafe fn check_pair(array: &mut ArrowArray, schema: &mut ArrowSchema, observer: &mut dyn Observer) -> Summary {
+pub(crate) unsafe fn check_pair(array: &mut ArrowArray, schema: &mut ArrowSchema, reach: Reach, observer: &mut dyn Observer) -> Summary {
     let mut summary = Summary::default();
     if schema.release.is_none() {
         observer.finding(Finding::new(Rule::Released, "schema", "the schema was handed over released"));
@@ -136,12 +183,12 @@ pub(crate) unsafe fn check_pair(array: &mut ArrowArray, schema: &mut ArrowSchema
     if let (Some(field), Some(_)) = (&field, array.release) {
         summary = Summary { batches: 1, rows: u64::try_from(array.length).unwrap_or(0) };
         observer.batch(0, usize::try_from(array.length).unwrap_or(0));
-        match array_data(array, &ImportPlan::new(field.data_type()), "array") {
+        match data(array, &ImportPlan::new(field.data_type()), None, reach, "array") {
             Ok(()) => {
                 let children = struct_children(field.data_type());
                 let move_out = move_out(array.n_children, 1);
-                // SAFETY: an unreleased array the importer accepted.
-                unsafe { release_checked(array, &children, "array", move_out, observer) };
+                // SAFETY: an unreleased array the checks accepted.
+                unsafe { release_checked(array, &children, "array", move_out, reach, observer) };
             }
             Err(finding) => observer.finding(finding),
         }

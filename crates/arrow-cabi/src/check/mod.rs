@@ -1,6 +1,8 @@
-//! Conformance checks of a producer of the C Data and C Stream interfaces: what it hands over is
-//! checked against the rules of the interfaces ([`Rule`]), and every rule it breaks is a
-//! [`Finding`] naming the rule, the field path and what was seen.
+//! Conformance checks of a producer of the C Data, C Stream and C Device interfaces: what it hands
+//! over is checked against the rules of the interfaces ([`Rule`]), and every rule it breaks is a
+//! [`Finding`] naming the rule, the field path and what was seen; what could not be checked (a
+//! device's buffers, a stream stopped at [`Options::max_batches`]) is a note
+//! ([`Observer::note`]), which breaks no rule.
 //!
 //! [`check_stream`] reads a whole stream: its schema (twice: `get_schema` must be repeatable), every
 //! batch at [`Validation::Full`](crate::Validation::Full) against that schema, end of stream (three
@@ -8,7 +10,8 @@
 //! each release sets `release` to NULL, a parent's release releases its children (watched through a
 //! spy put in each child's place, see `spy.rs`), a child moved out stays valid after its parent's
 //! release, and the first schema and batch stay valid after the stream's release.
-//! [`check_array`] does the same for one array and its schema.
+//! [`check_array`] does the same for one array and its schema. [`check_device_stream`] and
+//! [`check_device_array`] do the same for the device structs, and check their device fields.
 //!
 //! The checks read producer memory only as the interface allows a consumer to, so a producer that
 //! breaks the interface badly enough (a dangling pointer) can still crash the process: the
@@ -32,6 +35,7 @@
 //! ```
 
 mod array;
+mod device;
 mod nulls;
 mod release;
 mod rules;
@@ -44,6 +48,7 @@ use std::fmt;
 pub use rules::Rule;
 
 use crate::array::FFI_ArrowArray;
+use crate::device::{FFI_ArrowDeviceArray, FFI_ArrowDeviceArrayStream};
 use crate::schema::FFI_ArrowSchema;
 use crate::stream::FFI_ArrowArrayStream;
 
@@ -86,11 +91,34 @@ pub trait Observer {
     fn batch(&mut self, index: usize, rows: usize) {
         let _ = (index, rows);
     }
+    /// Something the report should say that breaks no rule: what was not checked and why (a
+    /// device's buffers not read, a stream stopped at the batch limit), or a convention not
+    /// followed where the spec only recommends it.
+    fn note(&mut self, note: &str) {
+        let _ = note;
+    }
 }
 
 impl Observer for Vec<Finding> {
     fn finding(&mut self, finding: Finding) {
         self.push(finding);
+    }
+}
+
+/// How a stream check runs. `Options::default()` reads the stream to its end.
+#[non_exhaustive]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Stop after this many batches (for a stream that never ends): the stream is then released
+    /// before its end, a note says so, and the end-of-stream checks do not run. `None`: no limit.
+    pub max_batches: Option<usize>,
+}
+
+impl Options {
+    /// These options with the batch limit `max_batches`.
+    pub fn max_batches(mut self, max_batches: Option<usize>) -> Self {
+        self.max_batches = max_batches;
+        self
     }
 }
 
@@ -110,10 +138,32 @@ pub struct Summary {
 /// (O(data)), two more `get_next` calls after the end; the first batch is held until the stream is
 /// released.
 pub fn check_stream(stream: FFI_ArrowArrayStream, observer: &mut dyn Observer) -> Summary {
+    check_stream_with(stream, &Options::default(), observer)
+}
+
+/// [`check_stream`] with `options` (a batch limit).
+pub fn check_stream_with(stream: FFI_ArrowArrayStream, options: &Options, observer: &mut dyn Observer) -> Summary {
     let mut raw = stream.into_sys();
     // SAFETY: the invariant of `FFI_ArrowArrayStream`: released (refused first) or a stream from a
     // producer, whose callbacks may be called as the interface says.
-    unsafe { stream::check(&mut raw, observer) }
+    unsafe { stream::check(&mut raw, options, observer) }
+}
+
+/// Checks a device stream from a producer (`__arrow_c_device_stream__`, or a C function
+/// `int f(struct ArrowDeviceArrayStream*)`) as [`check_stream`] checks a plain one, and the device
+/// fields: the stream's device_type one of abi.h's constants; every array on the stream's device
+/// type, with a device_id of -1 or more, no sync_event on a device type without events (CPU, VPI,
+/// WEBGPU, HEXAGON), and `reserved` zeroed (each `get_next` is handed a struct whose `reserved`
+/// holds 0x5a bytes, so a producer that does not zero it is seen every time). A CPU array's data
+/// is checked at full validation; on any other device the buffers are not read (only the node
+/// structs are checked, see [`DeviceArrayTree`](crate::device::DeviceArrayTree)) and a note says so.
+///
+/// Cost: as [`check_stream`].
+pub fn check_device_stream(stream: FFI_ArrowDeviceArrayStream, options: &Options, observer: &mut dyn Observer) -> Summary {
+    let mut raw = stream.into_sys();
+    // SAFETY: the invariant of `FFI_ArrowDeviceArrayStream`: released (refused first) or a stream
+    // from a producer, whose callbacks may be called as the interface says.
+    unsafe { stream::check(&mut raw, options, observer) }
 }
 
 /// Checks one array and its schema from a producer (as `__arrow_c_array__` or a C function
@@ -125,5 +175,24 @@ pub fn check_array(array: FFI_ArrowArray, schema: FFI_ArrowSchema, observer: &mu
     let mut array = array.into_sys();
     let mut schema = schema.into_sys();
     // SAFETY: the invariants of both types: released (refused first) or filled by a producer.
-    unsafe { array::check_pair(&mut array, &mut schema, observer) }
+    unsafe { array::check_pair(&mut array, &mut schema, device::Reach::Host, observer) }
+}
+
+/// Checks one device array and its schema from a producer (`__arrow_c_device_array__`, or a C
+/// function `int f(struct ArrowDeviceArray*, struct ArrowSchema*)`) as [`check_array`] does, and
+/// its device fields as [`check_device_stream`] does (device_type, device_id, sync_event,
+/// `reserved`, at `device_array.…`); the data at full validation on CPU, the node structs only on
+/// any other device. Field paths of the data are the embedded array's (`array.children[0]`).
+///
+/// Cost: as [`check_array`].
+pub fn check_device_array(array: FFI_ArrowDeviceArray, schema: FFI_ArrowSchema, observer: &mut dyn Observer) -> Summary {
+    let mut array = array.into_sys();
+    let mut schema = schema.into_sys();
+    let reach = match array.array.release {
+        Some(_) => device::Devices::default().array(&array, "device_array", None, observer),
+        None => device::Reach::Host,
+    };
+    // SAFETY: the invariants of both types: released (refused first) or filled by a producer; the
+    // embedded array's release releases the device array.
+    unsafe { array::check_pair(&mut array.array, &mut schema, reach, observer) }
 }

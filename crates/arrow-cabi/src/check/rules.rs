@@ -70,6 +70,16 @@ pub enum Rule {
     StreamSchemaRepeat,
     /// A schema or batch that stops being valid when the stream is released.
     StreamLifetime,
+    /// A device type that is none of abi.h's `ARROW_DEVICE_*` constants.
+    DeviceType,
+    /// An array of a device stream on another device type than the stream declares.
+    DeviceStreamType,
+    /// A device id below -1 (-1 is the convention for "no device numbering"; devices count from 0).
+    DeviceId,
+    /// A `sync_event` set on a device type that has no event type (CPU, VPI, WEBGPU, HEXAGON).
+    DeviceSyncEvent,
+    /// `reserved` not zeroed by the producer.
+    DeviceReserved,
     /// A type arrow-cabi cannot import, so its data could not be checked (a limit of the checker).
     Unchecked,
 }
@@ -105,6 +115,11 @@ const RULES: &[(Rule, &str, &str, &str)] = &[
     (Rule::StreamSchemaMatch, "stream.schema-match", "§2 Stream; §2.13 record batch", "every batch a struct array of the stream's schema"),
     (Rule::StreamSchemaRepeat, "stream.schema-repeat", "§2 Stream: get_schema callable repeatedly (observed)", "get_schema repeatable, returning the same schema"),
     (Rule::StreamLifetime, "stream.lifetime", "§2 Stream: independent of the stream's lifetime", "schemas and batches outlive the stream's release"),
+    (Rule::DeviceType, "device.type", "§3 ArrowDeviceType (abi.h macros)", "device_type one of abi.h's ARROW_DEVICE_* constants"),
+    (Rule::DeviceStreamType, "device.stream-type", "§3 Stream: all chunks on stream.device_type", "every array of a device stream on the stream's device_type"),
+    (Rule::DeviceId, "device.id", "§3 ArrowDeviceArray.device_id", "device_id -1 (no device numbering, the CPU convention) or a device number >= 0"),
+    (Rule::DeviceSyncEvent, "device.sync-event", "§3 sync_event: event type N/A => NULL", "sync_event NULL on device types with no event type (CPU, VPI, WEBGPU, HEXAGON)"),
+    (Rule::DeviceReserved, "device.reserved", "§3 reserved MUST be zeroed by producer", "reserved[0..3] zeroed by the producer"),
     (Rule::Unchecked, "checker.unsupported", "(a limit of arrow-cabi)", "types arrow-cabi imports, so that their data can be checked"),
 ];
 

@@ -1,17 +1,115 @@
 //! The stream protocol: `get_schema` (twice), every batch against the schema, end of stream
-//! repeated, the error path, the stream's release, and the first schema and batch outliving it.
+//! repeated, the error path, the stream's release, and the first schema and batch outliving it;
+//! the same for a plain stream and a device stream ([`Protocol`]), whose arrays also have their
+//! device fields checked.
 
-use std::ffi::CStr;
+use std::ffi::{c_char, CStr};
 use std::sync::Arc;
 
-use arrow_cabi_sys::{ArrowArray, ArrowArrayStream, ArrowSchema};
+use arrow_cabi_sys::{ArrowArray, ArrowArrayStream, ArrowDeviceArray, ArrowDeviceArrayStream, ArrowSchema};
 use arrow_schema::{DataType, Field, Schema};
 
-use super::array::{array_data, batch_data, move_out, release_checked, release_plain, struct_children};
+use super::array::{data, move_out, release_checked, release_plain, struct_children};
+use super::device::{poisoned, Devices, Reach};
 use super::release::release_watched;
-use super::{schema, Finding, Observer, Rule, Summary};
+use super::{schema, Finding, Observer, Options, Rule, Summary};
+use crate::device::ArrowDeviceType;
 use crate::error::errno_name;
+use crate::owned::CStruct;
 use crate::ImportPlan;
+
+/// A stream struct the protocol checks can drive: the plain `ArrowArrayStream` or the
+/// `ArrowDeviceArrayStream`, which differ in what `get_next` writes ([`Protocol::Item`]).
+pub(crate) trait Protocol: CStruct {
+    /// What `get_next` fills: an `ArrowArray` or an `ArrowDeviceArray`.
+    type Item;
+    /// Whether `get_schema`, `get_next` and `get_last_error` are set.
+    fn callbacks(&self) -> [bool; 3];
+    /// The device type the stream declares, for a device stream.
+    fn device_type(&self) -> Option<ArrowDeviceType>;
+    /// A released item for `get_next` to fill.
+    fn empty_item() -> Self::Item;
+    /// The item's (embedded) array.
+    fn array(item: &mut Self::Item) -> &mut ArrowArray;
+    /// The device fields of an unreleased item checked at `context`; what its data checks may read.
+    fn device_fields(item: &Self::Item, context: &str, stream: Option<ArrowDeviceType>, devices: &mut Devices, observer: &mut dyn Observer) -> Reach;
+    /// Calls `get_schema` (which [`callbacks`](Protocol::callbacks) said is set).
+    ///
+    /// # Safety
+    /// `self` is an unreleased stream; `out` a released schema.
+    unsafe fn get_schema(&mut self, out: &mut ArrowSchema) -> i32;
+    /// Calls `get_next` (which [`callbacks`](Protocol::callbacks) said is set).
+    ///
+    /// # Safety
+    /// `self` is an unreleased stream; `out` a released item.
+    unsafe fn get_next(&mut self, out: &mut Self::Item) -> i32;
+    /// Calls `get_last_error`, if set.
+    ///
+    /// # Safety
+    /// `self` is an unreleased stream.
+    unsafe fn get_last_error(&mut self) -> Option<*const c_char>;
+}
+
+/// Defines the callback calls of [`Protocol`] for a stream struct whose callbacks take `$item`.
+macro_rules! callbacks {
+    ($item:ty) => {
+        fn callbacks(&self) -> [bool; 3] {
+            [self.get_schema.is_some(), self.get_next.is_some(), self.get_last_error.is_some()]
+        }
+        unsafe fn get_schema(&mut self, out: &mut ArrowSchema) -> i32 {
+            // SAFETY: per the caller.
+            self.get_schema.map_or(libc::ENOSYS, |f| unsafe { f(self, out) })
+        }
+        unsafe fn get_next(&mut self, out: &mut $item) -> i32 {
+            // SAFETY: per the caller.
+            self.get_next.map_or(libc::ENOSYS, |f| unsafe { f(self, out) })
+        }
+        unsafe fn get_last_error(&mut self) -> Option<*const c_char> {
+            // SAFETY: per the caller.
+            self.get_last_error.map(|f| unsafe { f(self) })
+        }
+    };
+}
+
+impl Protocol for ArrowArrayStream {
+    type Item = ArrowArray;
+    callbacks!(ArrowArray);
+    fn device_type(&self) -> Option<ArrowDeviceType> {
+        None
+    }
+    fn empty_item() -> ArrowArray {
+        ArrowArray::EMPTY
+    }
+    fn array(item: &mut ArrowArray) -> &mut ArrowArray {
+        item
+    }
+    fn device_fields(_: &ArrowArray, _: &str, _: Option<ArrowDeviceType>, _: &mut Devices, _: &mut dyn Observer) -> Reach {
+        Reach::Host
+    }
+}
+
+impl Protocol for ArrowDeviceArrayStream {
+    type Item = ArrowDeviceArray;
+    callbacks!(ArrowDeviceArray);
+    fn device_type(&self) -> Option<ArrowDeviceType> {
+        Some(ArrowDeviceType::new(self.device_type))
+    }
+    fn empty_item() -> ArrowDeviceArray {
+        poisoned()
+    }
+    fn array(item: &mut ArrowDeviceArray) -> &mut ArrowArray {
+        &mut item.array
+    }
+    fn device_fields(
+        item: &ArrowDeviceArray,
+        context: &str,
+        stream: Option<ArrowDeviceType>,
+        devices: &mut Devices,
+        observer: &mut dyn Observer,
+    ) -> Reach {
+        devices.array(item, context, stream, observer)
+    }
+}
 
 /// How many times `get_next` is called again after it first signals the end.
 const ENDS_AFTER_END: usize = 2;
@@ -35,41 +133,44 @@ impl Expected {
         Expected { plan: ImportPlan::new(field.data_type()), children: struct_children(field.data_type()), batches, field }
     }
 
-    /// Checks one batch (or array) of the stream against the schema.
-    fn data(&self, raw: &ArrowArray, context: &str) -> Result<(), Finding> {
-        match &self.batches {
-            Some(schema) => batch_data(raw, schema, &self.plan, context),
-            None => array_data(raw, &self.plan, context),
-        }
+    /// Checks one batch (or array) of the stream against the schema, as `reach` allows.
+    fn data(&self, raw: &ArrowArray, reach: Reach, context: &str) -> Result<(), Finding> {
+        data(raw, &self.plan, self.batches.as_ref(), reach, context)
     }
 }
 
-/// Checks the stream `stream` to its end and releases it.
+/// Checks the stream `stream` to its end (or to `options.max_batches`) and releases it.
 ///
 /// # Safety
 /// `stream` is released or a stream from a producer, whose callbacks may be called as the interface
 /// says.
-pub(crate) unsafe fn check(stream: &mut ArrowArrayStream, observer: &mut dyn Observer) -> Summary {
+pub(crate) unsafe fn check<S: Protocol>(stream: &mut S, options: &Options, observer: &mut dyn Observer) -> Summary {
     let mut summary = Summary::default();
-    if stream.release.is_none() {
+    if stream.release().is_none() {
         observer.finding(Finding::new(Rule::Released, "stream", "the stream was handed over released"));
         return summary;
     }
-    if stream.get_last_error.is_none() {
+    let mut devices = Devices::default();
+    let declared = stream.device_type();
+    if let Some(device) = declared {
+        devices.stream(device, observer);
+    }
+    let [has_schema, has_next, has_last_error] = stream.callbacks();
+    if !has_last_error {
         observer.finding(Finding::new(Rule::StreamCallbacks, "stream.get_last_error", "NULL callback"));
     }
-    let (Some(get_schema), Some(get_next)) = (stream.get_schema, stream.get_next) else {
-        let which = if stream.get_schema.is_none() { "stream.get_schema" } else { "stream.get_next" };
+    if !has_schema || !has_next {
+        let which = if !has_schema { "stream.get_schema" } else { "stream.get_next" };
         observer.finding(Finding::new(Rule::StreamCallbacks, which, "NULL callback"));
         // SAFETY: an unreleased stream of the producer's.
         unsafe { release_plain(stream, "stream", observer) };
         return summary;
-    };
+    }
 
     let mut first = ArrowSchema::EMPTY;
     observer.step("get_schema");
     // SAFETY: an unreleased stream; `first` is a released schema for the producer to fill.
-    let code = unsafe { get_schema(stream, &mut first) };
+    let code = unsafe { stream.get_schema(&mut first) };
     if code != 0 || first.release.is_none() {
         if code != 0 {
             // SAFETY: the stream is unreleased.
@@ -83,39 +184,48 @@ pub(crate) unsafe fn check(stream: &mut ArrowArrayStream, observer: &mut dyn Obs
     }
     let expected = schema::field(&first, "schema").map_err(|finding| observer.finding(finding)).ok().map(Expected::new);
     // SAFETY: an unreleased stream.
-    unsafe { second_schema(stream, get_schema, expected.as_ref(), observer) };
+    unsafe { second_schema(stream, expected.as_ref(), observer) };
 
-    let mut held: Option<(ArrowArray, bool)> = None;
+    let mut held: Option<(S::Item, bool, Reach)> = None;
     for index in 0.. {
-        let mut batch = ArrowArray::EMPTY;
+        if options.max_batches.is_some_and(|max| index >= max) {
+            observer.note(&format!(
+                "stopped after {index} batches (the batch limit): the stream was released without reading it to its \
+                 end, so the end of stream and the calls after it were not checked"
+            ));
+            break;
+        }
+        let mut item = S::empty_item();
         observer.step(&format!("get_next (batch {index})"));
-        // SAFETY: an unreleased stream; `batch` is a released array for the producer to fill.
-        let code = unsafe { get_next(stream, &mut batch) };
+        // SAFETY: an unreleased stream; `item` is a released array for the producer to fill.
+        let code = unsafe { stream.get_next(&mut item) };
         if code != 0 {
             // SAFETY: the stream is unreleased.
             unsafe { failed(stream, &format!("stream.get_next (batch {index})"), code, observer) };
             break;
         }
-        if batch.release.is_none() {
+        if S::array(&mut item).release.is_none() {
             // SAFETY: the stream is unreleased.
-            unsafe { ends_again(stream, get_next, observer) };
+            unsafe { ends_again(stream, observer) };
             break;
         }
+        let context = format!("batches[{index}]");
+        let reach = S::device_fields(&item, &context, declared, &mut devices, observer);
+        let batch = S::array(&mut item);
         let rows = usize::try_from(batch.length).unwrap_or(0);
         summary.batches += 1;
         summary.rows += rows as u64;
         observer.batch(index, rows);
-        let context = format!("batches[{index}]");
         let data_ok = match &expected {
-            Some(e) => e.data(&batch, &context).map_err(|finding| observer.finding(finding)).is_ok(),
+            Some(e) => e.data(batch, reach, &context).map_err(|finding| observer.finding(finding)).is_ok(),
             None => false,
         };
         if index == 0 {
             // Held until the stream is released: it must outlive it.
-            held = Some((batch, data_ok));
+            held = Some((item, data_ok, reach));
         } else {
-            // SAFETY: an unreleased batch of the producer's, accepted by the importer when `data_ok`.
-            unsafe { finish(&mut batch, data_ok, expected.as_ref(), &context, index, observer) };
+            // SAFETY: an unreleased batch of the producer's, accepted by the checks when `data_ok`.
+            unsafe { finish(batch, data_ok, expected.as_ref(), &context, index, reach, observer) };
         }
     }
     // SAFETY: the stream is unreleased.
@@ -136,9 +246,10 @@ pub(crate) unsafe fn check(stream: &mut ArrowArrayStream, observer: &mut dyn Obs
             }
         }
     }
-    if let Some((mut batch, mut data_ok)) = held {
+    if let Some((mut item, mut data_ok, reach)) = held {
+        let batch = S::array(&mut item);
         if let (true, Some(e)) = (data_ok, &expected) {
-            if let Err(finding) = e.data(&batch, "batches[0]") {
+            if let Err(finding) = e.data(batch, reach, "batches[0]") {
                 data_ok = false;
                 observer.finding(Finding::new(
                     Rule::StreamLifetime,
@@ -147,8 +258,8 @@ pub(crate) unsafe fn check(stream: &mut ArrowArrayStream, observer: &mut dyn Obs
                 ));
             }
         }
-        // SAFETY: an unreleased batch of the producer's, accepted by the importer when `data_ok`.
-        unsafe { finish(&mut batch, data_ok, expected.as_ref(), "batches[0]", 0, observer) };
+        // SAFETY: an unreleased batch of the producer's, accepted by the checks when `data_ok`.
+        unsafe { finish(batch, data_ok, expected.as_ref(), "batches[0]", 0, reach, observer) };
     }
     if schema_ok {
         // SAFETY: an unreleased schema the importer accepted (after the stream's release too).
@@ -164,13 +275,21 @@ pub(crate) unsafe fn check(stream: &mut ArrowArrayStream, observer: &mut dyn Obs
 /// plainly when it did not (its children may not be readable).
 ///
 /// # Safety
-/// `batch` is an unreleased batch of the producer's, accepted by the importer when `data_ok`.
-unsafe fn finish(batch: &mut ArrowArray, data_ok: bool, expected: Option<&Expected>, context: &str, index: usize, observer: &mut dyn Observer) {
+/// `batch` is an unreleased batch of the producer's, accepted by the checks when `data_ok`.
+unsafe fn finish(
+    batch: &mut ArrowArray,
+    data_ok: bool,
+    expected: Option<&Expected>,
+    context: &str,
+    index: usize,
+    reach: Reach,
+    observer: &mut dyn Observer,
+) {
     match expected {
         Some(e) if data_ok => {
             let move_out = move_out(batch.n_children, index);
             // SAFETY: per the caller.
-            unsafe { release_checked(batch, &e.children, context, move_out, observer) };
+            unsafe { release_checked(batch, &e.children, context, move_out, reach, observer) };
         }
         // SAFETY: per the caller.
         _ => unsafe { release_plain(batch, context, observer) },
@@ -180,18 +299,13 @@ unsafe fn finish(batch: &mut ArrowArray, data_ok: bool, expected: Option<&Expect
 /// Calls `get_schema` a second time: it must succeed with the same schema.
 ///
 /// # Safety
-/// `stream` is an unreleased stream and `get_schema` its callback.
-unsafe fn second_schema(
-    stream: &mut ArrowArrayStream,
-    get_schema: unsafe extern "C" fn(*mut ArrowArrayStream, *mut ArrowSchema) -> i32,
-    expected: Option<&Expected>,
-    observer: &mut dyn Observer,
-) {
+/// `stream` is an unreleased stream with a `get_schema`.
+unsafe fn second_schema<S: Protocol>(stream: &mut S, expected: Option<&Expected>, observer: &mut dyn Observer) {
     let place = "stream.get_schema (second call)";
     let mut second = ArrowSchema::EMPTY;
     observer.step(place);
     // SAFETY: per the caller; `second` is a released schema for the producer to fill.
-    let code = unsafe { get_schema(stream, &mut second) };
+    let code = unsafe { stream.get_schema(&mut second) };
     if code != 0 {
         // SAFETY: per the caller.
         let message = unsafe { last_error(stream, observer) };
@@ -231,18 +345,15 @@ unsafe fn second_schema(
 /// After the end: every later `get_next` must return 0 and a released array again.
 ///
 /// # Safety
-/// `stream` is an unreleased stream and `get_next` its callback.
-unsafe fn ends_again(
-    stream: &mut ArrowArrayStream,
-    get_next: unsafe extern "C" fn(*mut ArrowArrayStream, *mut ArrowArray) -> i32,
-    observer: &mut dyn Observer,
-) {
+/// `stream` is an unreleased stream with a `get_next`.
+unsafe fn ends_again<S: Protocol>(stream: &mut S, observer: &mut dyn Observer) {
     for call in 1..=ENDS_AFTER_END {
         let place = format!("stream.get_next (call {call} after the end)");
-        let mut extra = ArrowArray::EMPTY;
+        let mut item = S::empty_item();
         observer.step(&place);
-        // SAFETY: per the caller; `extra` is a released array for the producer to fill.
-        let code = unsafe { get_next(stream, &mut extra) };
+        // SAFETY: per the caller; `item` is a released array for the producer to fill.
+        let code = unsafe { stream.get_next(&mut item) };
+        let extra = S::array(&mut item);
         if code != 0 {
             // SAFETY: per the caller.
             let message = unsafe { last_error(stream, observer) };
@@ -258,7 +369,7 @@ unsafe fn ends_again(
             let seen = format!("returned a batch of {} rows after signalling the end", extra.length);
             observer.finding(Finding::new(Rule::StreamEnd, &place, seen));
             // SAFETY: an unreleased array of the producer's.
-            unsafe { release_plain(&mut extra, &place, observer) };
+            unsafe { release_plain(extra, &place, observer) };
             return;
         }
     }
@@ -268,7 +379,7 @@ unsafe fn ends_again(
 ///
 /// # Safety
 /// `stream` is an unreleased stream.
-unsafe fn failed(stream: &mut ArrowArrayStream, place: &str, code: i32, observer: &mut dyn Observer) {
+unsafe fn failed<S: Protocol>(stream: &mut S, place: &str, code: i32, observer: &mut dyn Observer) {
     if code < 0 {
         observer.finding(Finding::new(Rule::StreamErrno, place, format!("returned {code}, not a positive errno code")));
     }
@@ -283,11 +394,13 @@ unsafe fn failed(stream: &mut ArrowArrayStream, place: &str, code: i32, observer
 ///
 /// # Safety
 /// `stream` is an unreleased stream.
-unsafe fn last_error(stream: &mut ArrowArrayStream, observer: &mut dyn Observer) -> Option<String> {
-    let get_last_error = stream.get_last_error?;
+unsafe fn last_error<S: Protocol>(stream: &mut S, observer: &mut dyn Observer) -> Option<String> {
+    if !stream.callbacks()[2] {
+        return None;
+    }
     observer.step("get_last_error");
     // SAFETY: an unreleased stream's callback, called right after a failed call.
-    let message = unsafe { get_last_error(stream) };
+    let message = unsafe { stream.get_last_error() }?;
     if message.is_null() {
         return None;
     }
