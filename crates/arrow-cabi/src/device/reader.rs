@@ -72,7 +72,8 @@ impl ArrowDeviceArrayStreamReader {
     }
 
     fn reading(stream: FFI_ArrowDeviceArrayStream, accept: HostAccess, validation: Validation, nullability: Nullability) -> Result<Self> {
-        let consumer = Consumer::new(stream.into_sys(), accept)?;
+        // SAFETY: the invariant of `FFI_ArrowDeviceArrayStream`, whose stream is moved in.
+        let consumer = unsafe { Consumer::new(stream.into_sys(), accept) }?;
         Ok(ArrowDeviceArrayStreamReader { inner: BatchReader::new(consumer, validation, nullability)? })
     }
 

@@ -102,7 +102,8 @@ impl FFI_ArrowDeviceArrayStream {
     /// A released plain stream gives a released device stream, and so does one whose
     /// `get_schema` or `get_next` is NULL (it is released).
     pub fn from_host_stream(stream: FFI_ArrowArrayStream) -> Self {
-        match Consumer::new(stream.into_sys(), ()) {
+        // SAFETY: the invariant of `FFI_ArrowArrayStream`, whose stream is moved in.
+        match unsafe { Consumer::new(stream.into_sys(), ()) } {
             Ok(consumer) => FFI_ArrowDeviceArrayStream(stream::relay(consumer)),
             Err(_) => Self::empty(),
         }
@@ -117,7 +118,8 @@ impl FFI_ArrowDeviceArrayStream {
     /// A released stream, a NULL `get_schema` or `get_next`, or a stream declaring any device
     /// type but CPU is an error (the stream is released).
     pub fn into_host_stream(self) -> Result<FFI_ArrowArrayStream> {
-        let consumer = Consumer::new(self.into_sys(), HostAccess::cpu())?;
+        // SAFETY: the invariant of this type; the stream is moved in.
+        let consumer = unsafe { Consumer::new(self.into_sys(), HostAccess::cpu()) }?;
         // SAFETY: the relay follows the C Stream Interface.
         Ok(unsafe { FFI_ArrowArrayStream::from_sys(stream::relay(consumer)) })
     }
@@ -138,7 +140,8 @@ impl FFI_ArrowDeviceArrayStream {
     ) -> Result<FFI_ArrowArrayStream> {
         // SAFETY: the caller's contract is `HostAccess::synchronised`'s.
         let accept = unsafe { HostAccess::synchronised(Box::new(synchronise)) };
-        let consumer = Consumer::new(self.into_sys(), accept)?;
+        // SAFETY: the invariant of this type; the stream is moved in.
+        let consumer = unsafe { Consumer::new(self.into_sys(), accept) }?;
         // SAFETY: the relay follows the C Stream Interface, its arrays host-readable per the caller.
         Ok(unsafe { FFI_ArrowArrayStream::from_sys(stream::relay(consumer)) })
     }

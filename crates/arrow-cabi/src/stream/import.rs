@@ -38,17 +38,20 @@ unsafe impl<S: Interface> Send for Consumer<S> {}
 
 impl<S: Interface> Drop for Consumer<S> {
     fn drop(&mut self) {
-        // SAFETY: the stream is released or follows its interface (how `new` got it) and is released
-        // here, once.
+        // SAFETY: the stream is released or follows its interface (`new`'s contract), and is
+        // released here, once.
         unsafe { crate::owned::release(&mut self.stream) }
     }
 }
 
 impl<S: Interface> Consumer<S> {
-    /// Takes `stream`, a raw stream that is released or follows its interface (the invariant of
-    /// the owned type it came out of), and checks it: unreleased, `get_schema` and `get_next` set,
-    /// and what it declares accepted by `accept`. On error the stream is released.
-    pub(crate) fn new(stream: S, accept: S::Accept) -> Result<Self> {
+    /// Takes `stream` and checks it: unreleased, `get_schema` and `get_next` set, and what it
+    /// declares accepted by `accept`. On error the stream is released.
+    ///
+    /// # Safety
+    /// `stream` is released or follows its interface (the invariant of the owned type it came out
+    /// of), and nothing else releases it.
+    pub(crate) unsafe fn new(stream: S, accept: S::Accept) -> Result<Self> {
         let consumer = Consumer { stream, accept, finished: false };
         let path = Path::root(S::STREAM);
         if consumer.stream.is_released() {
@@ -71,7 +74,7 @@ impl<S: Interface> Consumer<S> {
     pub(crate) fn schema(&mut self) -> Result<FFI_ArrowSchema> {
         let mut schema = FFI_ArrowSchema::empty();
         if let Some(get_schema) = self.stream.get_schema() {
-            // SAFETY: the stream is unreleased and follows the interface (how `new` got it);
+            // SAFETY: the stream is unreleased and follows the interface (`new`'s contract);
             // `schema` is a writable, released struct.
             let code = unsafe { get_schema(&mut self.stream, schema.as_mut_ptr()) };
             self.check(code, "get_schema")?;
@@ -208,7 +211,8 @@ impl RecordBatchStreamReader {
     /// marks nullable each column, and each field of a struct column, that the relaxation may reach
     /// ([`Nullability::relax_fields`]): a stream declares its schema before its batches are seen.
     pub fn with_options(stream: FFI_ArrowArrayStream, validation: Validation, nullability: Nullability) -> Result<Self> {
-        let consumer = Consumer::new(stream.into_sys(), ())?;
+        // SAFETY: the invariant of `FFI_ArrowArrayStream`, whose stream is moved in.
+        let consumer = unsafe { Consumer::new(stream.into_sys(), ()) }?;
         Ok(RecordBatchStreamReader { inner: BatchReader::new(consumer, validation, nullability)? })
     }
 
@@ -254,7 +258,8 @@ pub struct ArrayStreamReader {
 impl ArrayStreamReader {
     /// Takes the stream and reads its schema as a field; arrays are validated at `validation`.
     pub fn with_validation(stream: FFI_ArrowArrayStream, validation: Validation) -> Result<Self> {
-        let mut consumer = Consumer::new(stream.into_sys(), ())?;
+        // SAFETY: the invariant of `FFI_ArrowArrayStream`, whose stream is moved in.
+        let mut consumer = unsafe { Consumer::new(stream.into_sys(), ()) }?;
         let field = Arc::new(schema::import_field(&consumer.schema()?)?);
         let plan = ImportPlan::new(field.data_type());
         Ok(ArrayStreamReader { consumer, field, plan, validation })

@@ -1,5 +1,7 @@
 //! `ArrowArrayStream`: the owned struct [`FFI_ArrowArrayStream`], stream export from readers and
-//! iterators, and the readers that import a foreign stream.
+//! iterators, and the readers that import a foreign stream. The producer and the consumer are
+//! generic over the stream struct (`interface.rs`), so the device layer's streams are the same
+//! code with the device fields.
 
 mod export;
 mod import;
