@@ -331,6 +331,12 @@ fn the_tree_sizes_nested_and_view_buffers() {
     want.extend(std::iter::repeat_n(None, variadic));
     want.push(Some(variadic * 8));
     assert_eq!(views.buffers.iter().map(|b| b.size).collect::<Vec<_>>(), want);
+    // A view node's count is capped as the plain importer caps it, before its pointers are read.
+    let mut device = on_device(FFI_ArrowArray::from_array(Arc::new(BinaryViewArray::from_iter_values([b"x".as_slice()]))), ArrowDeviceType::CUDA);
+    // SAFETY: the owned, unreleased device array; only the count is changed.
+    unsafe { (*device.as_mut_ptr()).array.n_buffers = i64::MAX };
+    let error = DeviceArrayTree::new(device, &DataType::BinaryView).unwrap_err();
+    assert_eq!(error.to_string(), "device_array.array.n_buffers: is 9223372036854775807; BinaryView has at most 2147483647");
     let dictionary = sizes(&dictionary);
     assert_eq!(dictionary.buffers.iter().map(|b| b.size).collect::<Vec<_>>(), [Some(1), Some(6)]);
     let values = dictionary.dictionary.expect("the values");
@@ -387,7 +393,7 @@ fn the_tree_refuses_malformed_nodes_by_path_and_releases_once() {
     let (field, array) = int_struct();
     type Corrupt = fn(&mut ArrowArray);
     // Each case changes only counts and pointers of our own unreleased export.
-    let cases: [(Corrupt, &str); 4] = [
+    let cases: [(Corrupt, &str); 6] = [
         (
             // SAFETY: the struct has two children.
             |raw| unsafe { *raw.children.add(0) = std::ptr::null_mut() },
@@ -403,6 +409,14 @@ fn the_tree_refuses_malformed_nodes_by_path_and_releases_once() {
             // SAFETY: as above.
             |raw| unsafe { (**raw.children.add(1)).n_buffers = 2 },
             "device_array.array.children[1].n_buffers: is 2; Utf8 has 3",
+        ),
+        // Counts no allocation can hold are refused before any pointer array is read (found by
+        // the device_import fuzz target: the tree made a slice of i64::MAX pointers).
+        (|raw| raw.n_children = i64::MAX, "device_array.array.n_children: is 9223372036854775807; Struct"),
+        (
+            // SAFETY: as above.
+            |raw| unsafe { (**raw.children.add(1)).n_buffers = i64::MAX },
+            "device_array.array.children[1].n_buffers: is 9223372036854775807; Utf8 has 3",
         ),
     ];
     for (corrupt, message) in cases {
@@ -734,31 +748,51 @@ fn a_synchronised_cuda_host_stream_converts_to_a_plain_stream_that_arrow_rs_read
     assert_eq!(stream_releases.load(Ordering::SeqCst), 1, "arrow-rs's reader released the plain stream, which released ours");
 }
 
+/// arrow-rs's plain stream of batch(0) then a failure, moved into our owned struct.
+fn arrow_rs_failing_stream() -> FFI_ArrowArrayStream {
+    let failing = vec![Ok(batch(0)), Err(ArrowError::ComputeError("broke at batch 1".into()))];
+    let mut theirs = arrow::ffi_stream::FFI_ArrowArrayStream::new(Box::new(RecordBatchIterator::new(failing, schema())));
+    // SAFETY: layout-identical structs; `from_raw` leaves arrow-rs's released.
+    unsafe { FFI_ArrowArrayStream::from_raw((&mut theirs as *mut arrow::ffi_stream::FFI_ArrowArrayStream).cast()) }
+}
+
+/// Calls `get_next` once: the code, the array, and the `get_last_error` message after a failure.
+fn next_of(stream: &mut FFI_ArrowArrayStream) -> (c_int, FFI_ArrowArray, Option<String>) {
+    let mut array = FFI_ArrowArray::empty();
+    // SAFETY: an unreleased stream; `array` is writable; the message is copied before the next call.
+    unsafe {
+        let code = (stream.as_sys().get_next.unwrap())(stream.as_mut_ptr(), array.as_mut_ptr());
+        let message = (code != 0).then(|| CStr::from_ptr((stream.as_sys().get_last_error.unwrap())(stream.as_mut_ptr())).to_str().unwrap().to_owned());
+        (code, array, message)
+    }
+}
+
 #[test]
 fn conversions_keep_errors_and_end_of_stream() {
-    // An erroring source: the plain stream's message survives both conversions.
-    let failing = vec![Ok(batch(0)), Err(arrow_schema::ArrowError::ComputeError("broke at batch 1".into()))];
-    let device = FFI_ArrowDeviceArrayStream::from_host_stream(export_batches(schema(), failing));
+    // What arrow-rs's stream itself answers for the failure: code and message.
+    let mut direct = arrow_rs_failing_stream();
+    assert_eq!(next_of(&mut direct).0, 0);
+    let (want_code, _, want_message) = next_of(&mut direct);
+    assert_ne!(want_code, 0);
+    assert!(want_message.as_deref().unwrap().contains("broke at batch 1"), "{want_message:?}");
+
+    // The same stream through both conversions answers the same, unchanged.
+    let device = FFI_ArrowDeviceArrayStream::from_host_stream(arrow_rs_failing_stream());
     let mut plain = device.into_host_stream().unwrap();
-    let next = |stream: &mut FFI_ArrowArrayStream| {
-        let mut array = FFI_ArrowArray::empty();
-        // SAFETY: our stream, unreleased; `array` is writable.
-        let code = unsafe { (stream.as_sys().get_next.unwrap())(stream.as_mut_ptr(), array.as_mut_ptr()) };
-        (code, array)
-    };
-    let (code, array) = next(&mut plain);
+    let (code, array, _) = next_of(&mut plain);
     assert_eq!((code, array.is_released()), (0, false));
-    let (code, _) = next(&mut plain);
-    assert_eq!(code, libc::EINVAL);
-    // SAFETY: our stream, right after a failed call.
-    let message = unsafe { CStr::from_ptr((plain.as_sys().get_last_error.unwrap())(plain.as_mut_ptr())) };
-    assert!(message.to_str().unwrap().contains("broke at batch 1"), "{message:?}");
+    let (code, _, message) = next_of(&mut plain);
+    assert_eq!((code, message), (want_code, want_message));
     for _ in 0..3 {
-        let (code, array) = next(&mut plain);
+        let (code, array, _) = next_of(&mut plain);
         assert_eq!((code, array.is_released()), (0, true), "end of stream, again and again");
     }
-    // A released plain stream gives a released device stream.
+    // A released plain stream gives a released device stream, as does one without get_next.
     assert!(FFI_ArrowDeviceArrayStream::from_host_stream(FFI_ArrowArrayStream::empty()).is_released());
+    let mut broken = export_batches(schema(), vec![Ok(batch(0))]);
+    // SAFETY: only a callback is removed; release stays ours.
+    unsafe { (*broken.as_mut_ptr()).get_next = None };
+    assert!(FFI_ArrowDeviceArrayStream::from_host_stream(broken).is_released());
 }
 
 #[test]
