@@ -30,5 +30,5 @@ echo "== Miri: every Rust-only test of arrow-cabi-sys, arrow-cabi and arrow-rs-t
 PROPTEST_CASES=4 MIRIFLAGS="-Zmiri-disable-isolation" \
     cargo +nightly miri test -p arrow-cabi-sys -p arrow-cabi -p arrow-rs-tests
 
-echo "== Fuzz: schema, array, stream, device and differential targets, FUZZ_SECONDS (48) each, from the committed seeds"
+echo "== Fuzz: schema, array, stream and differential targets, FUZZ_SECONDS (60) each, from the committed seeds"
 scripts/fuzz.sh
