@@ -63,8 +63,7 @@ pub fn reader_to_device_capsule<'py>(
     reader: Box<dyn RecordBatchReader + Send>,
     requested_schema: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyCapsule>> {
-    let stream = crate::export_reader(reader, requested_schema)?;
-    new_capsule(py, FFI_ArrowDeviceArrayStream::from_host_stream(stream))
+    new_capsule(py, FFI_ArrowDeviceArrayStream::new(crate::cast_reader(reader, requested_schema)?))
 }
 
 fn device_pair<'py>(py: Python<'py>, array: FFI_ArrowArray, schema: FFI_ArrowSchema) -> PyResult<Bound<'py, PyTuple>> {

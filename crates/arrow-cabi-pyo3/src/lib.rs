@@ -366,16 +366,22 @@ pub(crate) fn export_reader(
     reader: Box<dyn RecordBatchReader + Send>,
     requested_schema: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<FFI_ArrowArrayStream> {
+    Ok(FFI_ArrowArrayStream::new(cast_reader(reader, requested_schema)?))
+}
+
+/// `reader`, cast batch by batch to `requested_schema` when one is given and differs.
+pub(crate) fn cast_reader(
+    reader: Box<dyn RecordBatchReader + Send>,
+    requested_schema: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Box<dyn RecordBatchReader + Send>> {
     let requested = cast::requested_schema(requested_schema)?;
-    let reader: Box<dyn RecordBatchReader + Send> =
-        match cast::plan_batch_cast(&reader.schema(), requested)? {
-            None => reader,
-            Some(target) => Box::new(cast::CastReader {
-                inner: reader,
-                target,
-            }),
-        };
-    Ok(FFI_ArrowArrayStream::new(reader))
+    Ok(match cast::plan_batch_cast(&reader.schema(), requested)? {
+        None => reader,
+        Some(target) => Box::new(cast::CastReader {
+            inner: reader,
+            target,
+        }),
+    })
 }
 
 /// An `arrow_array_stream` capsule that streams `batches` with `schema` (see [`reader_to_capsule`]).

@@ -20,15 +20,17 @@ pub(crate) fn catch<T>(body: impl FnOnce() -> Result<T>) -> Result<T> {
 
 /// The code a stream callback returns for `result` (a body run through [`catch`]): its own code, or
 /// on failure the error's errno, with the message stored in `last_error` for `get_last_error` (NUL
-/// bytes replaced, so the whole message survives).
+/// bytes replaced, so the whole message survives). A foreign producer's failure
+/// ([`Error::Producer`], met when a stream of one interface relays a stream of the other) is
+/// passed on as it came: its code, and its message without our prefix.
 pub(crate) fn answer(result: Result<c_int>, last_error: &mut Option<CString>) -> c_int {
-    match result {
-        Ok(code) => code,
-        Err(error) => {
-            *last_error = CString::new(error.to_string().replace('\0', "\u{FFFD}")).ok();
-            error.errno()
-        }
-    }
+    let (code, message) = match result {
+        Ok(code) => return code,
+        Err(Error::Producer { code, message }) => (code, message),
+        Err(error) => (error.errno(), error.to_string()),
+    };
+    *last_error = CString::new(message.replace('\0', "\u{FFFD}")).ok();
+    code
 }
 
 /// Runs a release callback's body; a panic there (from a user's `Drop`) is reported on stderr and

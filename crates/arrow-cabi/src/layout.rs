@@ -33,6 +33,10 @@ pub(crate) struct Layout {
     pub variadic: bool,
 }
 
+/// The most buffers a view node may list: arrow-rs counts a view's data buffers in `u32`s, and a
+/// larger count from C would size the slice of buffer pointers past what memory can hold.
+pub(crate) const MAX_VARIADIC_BUFFERS: usize = i32::MAX as usize;
+
 const fn fixed(buffers: &'static [Buffer]) -> Layout {
     Layout { buffers, variadic: false }
 }

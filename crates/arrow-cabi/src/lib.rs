@@ -61,6 +61,8 @@
 //! | [`FFI_ArrowSchema`](ffi::FFI_ArrowSchema) | yes | no | released from any thread; its accessors hand out the producer's raw pointers |
 //! | [`FFI_ArrowArrayStream`](ffi_stream::FFI_ArrowArrayStream) | yes | no | a stream's callbacks are called by one thread at a time |
 //! | [`RecordBatchStreamReader`](ffi_stream::RecordBatchStreamReader), [`ArrayStreamReader`](ffi_stream::ArrayStreamReader) | yes | no | each owns a stream |
+//! | [`FFI_ArrowDeviceArray`](device::FFI_ArrowDeviceArray), [`DeviceArrayTree`](device::DeviceArrayTree) | yes | yes | as a plain array; `sync_event` is never dereferenced |
+//! | [`FFI_ArrowDeviceArrayStream`](device::FFI_ArrowDeviceArrayStream), [`ArrowDeviceArrayStreamReader`](device::ArrowDeviceArrayStreamReader) | yes | no | as the plain stream and its reader |
 //! | [`ImportPlan`], [`Validation`], [`Nullability`], [`Flags`](ffi::Flags), [`Error`], [`format::Format`], [`format::FormatError`], [`metadata::MetadataError`] | yes | yes | plain data |
 //!
 //! Imported arrays are arrow-rs arrays (`Send + Sync`): their buffers may be dropped on any thread, and

@@ -446,6 +446,30 @@ assert_not!(Sync: arrow_cabi::ffi::FFI_ArrowSchema, FFI_ArrowArrayStream, Record
 assert_not!(Sync: arrow::ffi::FFI_ArrowSchema, arrow::ffi_stream::FFI_ArrowArrayStream);
 assert_not!(Sync: arrow::ffi_stream::RecordBatchStreamReader, arrow::ffi_stream::ArrayStreamReader);
 
+/// The device layer (arrow-rs 60.1 has none; PR #10754 proposes the same names): a device array
+/// moves and is shared as a plain one (its `sync_event` is never dereferenced), a device stream
+/// and its reader move but are not shared, as the plain ones; the tree of a device array and what
+/// describes it are plain data over the owned array.
+const _: () = {
+    use arrow_cabi::device::{
+        ArrowDeviceArrayStreamReader, ArrowDeviceType, DeviceArrayTree, DeviceBuffer, DeviceNode, FFI_ArrowDeviceArray,
+        FFI_ArrowDeviceArrayStream,
+    };
+    send::<FFI_ArrowDeviceArray>();
+    sync::<FFI_ArrowDeviceArray>();
+    send::<FFI_ArrowDeviceArrayStream>();
+    send::<ArrowDeviceArrayStreamReader>();
+    send::<DeviceArrayTree>();
+    sync::<DeviceArrayTree>();
+    send::<DeviceNode>();
+    sync::<DeviceNode>();
+    send::<DeviceBuffer>();
+    sync::<DeviceBuffer>();
+    send::<ArrowDeviceType>();
+    sync::<ArrowDeviceType>();
+};
+assert_not!(Sync: arrow_cabi::device::FFI_ArrowDeviceArrayStream, arrow_cabi::device::ArrowDeviceArrayStreamReader);
+
 /// arrow-cabi's own types: plain data, both `Send` and `Sync`.
 const _: () = {
     send::<ImportPlan>();
@@ -473,6 +497,7 @@ const _: () = {
 assert_not!(Send: arrow_cabi_sys::ArrowSchema, arrow_cabi_sys::ArrowArray, arrow_cabi_sys::ArrowArrayStream);
 assert_not!(Sync: arrow_cabi_sys::ArrowSchema, arrow_cabi_sys::ArrowArray, arrow_cabi_sys::ArrowArrayStream);
 assert_not!(Send: arrow_cabi_sys::ArrowDeviceArray, arrow_cabi_sys::ArrowDeviceArrayStream);
+assert_not!(Sync: arrow_cabi_sys::ArrowDeviceArray, arrow_cabi_sys::ArrowDeviceArrayStream);
 assert_not!(Send: arrow_cabi_sys::ArrowAsyncTask, arrow_cabi_sys::ArrowAsyncProducer, arrow_cabi_sys::ArrowAsyncDeviceStreamHandler);
 
 #[test]

@@ -10,8 +10,8 @@
 mod common;
 
 use std::ffi::{c_char, c_int, c_void, CStr};
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use arrow_array::{make_array, Array, ArrayRef, Int32Array, RecordBatch, RecordBatchIterator, RecordBatchReader, StringArray, StructArray};
 use arrow_cabi::device::{
@@ -24,7 +24,7 @@ use arrow_cabi::ffi_stream::{export_batches, FFI_ArrowArrayStream, RecordBatchSt
 use arrow_cabi::{Nullability, Validation};
 use arrow_cabi_sys::{ArrowArray, ArrowDeviceArray};
 use arrow_data::ArrayData;
-use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use common::arrays::{any_field_and_array, record_batch};
 use common::counting::count_releases;
 use proptest::prelude::*;
@@ -331,6 +331,12 @@ fn the_tree_sizes_nested_and_view_buffers() {
     want.extend(std::iter::repeat_n(None, variadic));
     want.push(Some(variadic * 8));
     assert_eq!(views.buffers.iter().map(|b| b.size).collect::<Vec<_>>(), want);
+    // A view node's count is capped as the plain importer caps it, before its pointers are read.
+    let mut device = on_device(FFI_ArrowArray::from_array(Arc::new(BinaryViewArray::from_iter_values([b"x".as_slice()]))), ArrowDeviceType::CUDA);
+    // SAFETY: the owned, unreleased device array; only the count is changed.
+    unsafe { (*device.as_mut_ptr()).array.n_buffers = i64::MAX };
+    let error = DeviceArrayTree::new(device, &DataType::BinaryView).unwrap_err();
+    assert_eq!(error.to_string(), "device_array.array.n_buffers: is 9223372036854775807; BinaryView has at most 2147483647");
     let dictionary = sizes(&dictionary);
     assert_eq!(dictionary.buffers.iter().map(|b| b.size).collect::<Vec<_>>(), [Some(1), Some(6)]);
     let values = dictionary.dictionary.expect("the values");
@@ -387,7 +393,7 @@ fn the_tree_refuses_malformed_nodes_by_path_and_releases_once() {
     let (field, array) = int_struct();
     type Corrupt = fn(&mut ArrowArray);
     // Each case changes only counts and pointers of our own unreleased export.
-    let cases: [(Corrupt, &str); 4] = [
+    let cases: [(Corrupt, &str); 6] = [
         (
             // SAFETY: the struct has two children.
             |raw| unsafe { *raw.children.add(0) = std::ptr::null_mut() },
@@ -403,6 +409,14 @@ fn the_tree_refuses_malformed_nodes_by_path_and_releases_once() {
             // SAFETY: as above.
             |raw| unsafe { (**raw.children.add(1)).n_buffers = 2 },
             "device_array.array.children[1].n_buffers: is 2; Utf8 has 3",
+        ),
+        // Counts no allocation can hold are refused before any pointer array is read (found by
+        // the device_import fuzz target: the tree made a slice of i64::MAX pointers).
+        (|raw| raw.n_children = i64::MAX, "device_array.array.n_children: is 9223372036854775807; Struct"),
+        (
+            // SAFETY: as above.
+            |raw| unsafe { (**raw.children.add(1)).n_buffers = i64::MAX },
+            "device_array.array.children[1].n_buffers: is 9223372036854775807; Utf8 has 3",
         ),
     ];
     for (corrupt, message) in cases {
@@ -445,78 +459,111 @@ fn malformed_device_streams_are_refused_by_path() {
     assert!(error.to_string().contains("device_stream.device_type: the stream's arrays are in CUDA (2) memory"), "{error}");
 }
 
-/// A device stream that forwards to an inner one, declaring CPU but handing its second array as CUDA,
-/// with each array's release counted.
-struct Switching {
+/// A device stream that forwards to an inner one, declaring its own device type and letting `tamper`
+/// change each array it hands over (by its index), with each array's release and the stream's own
+/// release counted.
+struct Tampering {
     inner: FFI_ArrowDeviceArrayStream,
     handed: usize,
-    releases: Vec<Arc<std::sync::atomic::AtomicUsize>>,
+    tamper: fn(usize, &mut ArrowDeviceArray),
+    releases: Vec<Arc<AtomicUsize>>,
+    released: Arc<AtomicUsize>,
 }
 
-unsafe fn switching<'a>(stream: *mut FFI_ArrowDeviceArrayStream) -> &'a mut Switching {
-    // SAFETY: the stream was made by `switching_stream`, whose private data is a `Switching`.
-    unsafe { &mut *(*stream).private_data().cast::<Switching>() }
+unsafe fn tampering<'a>(stream: *mut FFI_ArrowDeviceArrayStream) -> &'a mut Tampering {
+    // SAFETY: the stream was made by `tampered`, whose private data is a `Tampering`.
+    unsafe { &mut *(*stream).private_data().cast::<Tampering>() }
 }
 
-unsafe extern "C" fn switching_get_schema(stream: *mut FFI_ArrowDeviceArrayStream, out: *mut FFI_ArrowSchema) -> c_int {
-    // SAFETY: as `switching`; the inner stream is ours and unreleased.
+unsafe extern "C" fn tampering_get_schema(stream: *mut FFI_ArrowDeviceArrayStream, out: *mut FFI_ArrowSchema) -> c_int {
+    // SAFETY: as `tampering`; the inner stream is ours and unreleased.
     unsafe {
-        let state = switching(stream);
+        let state = tampering(stream);
         (state.inner.as_sys().get_schema.unwrap())(state.inner.as_mut_ptr(), out.cast())
     }
 }
 
-unsafe extern "C" fn switching_get_next(stream: *mut FFI_ArrowDeviceArrayStream, out: *mut FFI_ArrowDeviceArray) -> c_int {
-    // SAFETY: as `switching_get_schema`; `out` is writable.
+unsafe extern "C" fn tampering_get_next(stream: *mut FFI_ArrowDeviceArrayStream, out: *mut FFI_ArrowDeviceArray) -> c_int {
+    // SAFETY: as `tampering_get_schema`; `out` is writable.
     unsafe {
-        let state = switching(stream);
+        let state = tampering(stream);
         let code = (state.inner.as_sys().get_next.unwrap())(state.inner.as_mut_ptr(), out.cast());
         if code == 0 && !(*out).is_released() {
             state.releases.push(count(&mut *out));
+            (state.tamper)(state.handed, &mut *(*out).as_mut_ptr());
             state.handed += 1;
-            if state.handed == 2 {
-                (*(*out).as_mut_ptr()).device_type = ArrowDeviceType::CUDA.value();
-            }
         }
         code
     }
 }
 
-unsafe extern "C" fn switching_get_last_error(_: *mut FFI_ArrowDeviceArrayStream) -> *const c_char {
-    c"no error".as_ptr()
+unsafe extern "C" fn tampering_get_last_error(stream: *mut FFI_ArrowDeviceArrayStream) -> *const c_char {
+    // SAFETY: as `tampering_get_schema`.
+    unsafe {
+        let state = tampering(stream);
+        (state.inner.as_sys().get_last_error.unwrap())(state.inner.as_mut_ptr())
+    }
 }
 
-unsafe extern "C" fn switching_release(stream: *mut FFI_ArrowDeviceArrayStream) {
-    // SAFETY: the private data is the box made in the test; reclaimed once, then the struct is marked released.
+unsafe extern "C" fn tampering_release(stream: *mut FFI_ArrowDeviceArrayStream) {
+    // SAFETY: the private data is the box made in `tampered`; reclaimed once, then the struct is
+    // marked released.
     unsafe {
-        drop(Box::from_raw((*stream).private_data().cast::<Switching>()));
+        let state = Box::from_raw((*stream).private_data().cast::<Tampering>());
+        state.released.fetch_add(1, Ordering::SeqCst);
+        drop(state);
         (*stream).set_release(None);
     }
+}
+
+/// `inner` behind [`Tampering`], declaring `declared`. Returns the stream, its state (alive until
+/// the stream is released) and the count of the stream's releases.
+fn tampered(
+    inner: FFI_ArrowDeviceArrayStream,
+    declared: ArrowDeviceType,
+    tamper: fn(usize, &mut ArrowDeviceArray),
+) -> (FFI_ArrowDeviceArrayStream, *mut Tampering, Arc<AtomicUsize>) {
+    let released = Arc::new(AtomicUsize::new(0));
+    let state = Box::into_raw(Box::new(Tampering { inner, handed: 0, tamper, releases: Vec::new(), released: released.clone() }));
+    // SAFETY: the callbacks above follow the interface over the boxed state, which release frees;
+    // what `tamper` changes is each test's business.
+    let stream = unsafe {
+        FFI_ArrowDeviceArrayStream::new_unchecked(
+            declared,
+            tampering_get_schema,
+            tampering_get_next,
+            tampering_get_last_error,
+            tampering_release,
+            state.cast(),
+        )
+    };
+    (stream, state, released)
+}
+
+/// How often the `index`th array handed by the tampering stream was released.
+///
+/// # Safety
+/// The stream is alive (its state too), and no callback runs meanwhile.
+unsafe fn released(state: *mut Tampering, index: usize) -> usize {
+    // SAFETY: per the caller; the state is borrowed only for the load.
+    unsafe { (&(*state).releases)[index].load(Ordering::SeqCst) }
 }
 
 #[test]
 fn an_array_of_another_device_type_mid_stream_is_an_error_naming_it_and_is_released() {
     let inner = export_device_batches(schema(), vec![Ok(batch(0)), Ok(batch(2)), Ok(batch(4))]);
-    let state_ptr = Box::into_raw(Box::new(Switching { inner, handed: 0, releases: Vec::new() }));
-    // SAFETY: the callbacks above follow the interface over the boxed state, which release frees.
-    let stream = unsafe {
-        FFI_ArrowDeviceArrayStream::new_unchecked(
-            ArrowDeviceType::CPU,
-            switching_get_schema,
-            switching_get_next,
-            switching_get_last_error,
-            switching_release,
-            state_ptr.cast(),
-        )
-    };
+    let (stream, state, _) = tampered(inner, ArrowDeviceType::CPU, |index, array| {
+        if index == 1 {
+            array.device_type = ArrowDeviceType::CUDA.value();
+        }
+    });
     let mut reader = ArrowDeviceArrayStreamReader::try_new(stream).unwrap();
     let first = reader.next().unwrap().unwrap();
     assert_eq!(first, batch(0));
     let error = reader.next().unwrap().unwrap_err().to_string();
     assert!(error.contains("device_array.device_type: the stream declared CPU (1), but get_next handed an array in CUDA (2) memory"), "{error}");
-    // SAFETY: the reader holds the stream, so the state is alive; no callback runs meanwhile, and
-    // each call borrows the state only for the load.
-    let released = |index: usize| unsafe { (&(*state_ptr).releases)[index].load(Ordering::SeqCst) };
+    // SAFETY: the reader holds the stream; no callback runs meanwhile.
+    let released = |index| unsafe { released(state, index) };
     assert_eq!(released(1), 1, "the refused array is released");
     assert_eq!(released(0), 0, "the first batch is still alive");
     drop(first);
@@ -526,31 +573,226 @@ fn an_array_of_another_device_type_mid_stream_is_an_error_naming_it_and_is_relea
     assert!(reader.next().is_none());
 }
 
+/// Corrupts our export of `batch(..)`: its one column declares one buffer fewer than Int32 has.
+fn one_buffer_short(array: &mut ArrowArray) {
+    // SAFETY: our export of a one-column batch: the struct has one valid child, and the importer
+    // must refuse the count before reading any buffer.
+    unsafe { (**array.children.add(0)).n_buffers = 1 };
+}
+
+#[test]
+fn errors_inside_a_device_stream_s_batches_name_paths_from_device_array_as_the_single_import_does() {
+    let want = "device_array.array.children[0].n_buffers: 1, but Int32 needs 2";
+    // The single device array import of the corrupted batch.
+    let (mut single, ffi_schema) = export_device_batch(&batch(0)).unwrap();
+    // SAFETY: the owned, unreleased device array.
+    one_buffer_short(unsafe { &mut (*single.as_mut_ptr()).array });
+    let error = import_device_batch_from(single, &ffi_schema, Validation::Default, Nullability::Enforce).unwrap_err().to_string();
+    assert_eq!(error, want);
+    // The same corruption in a device stream's first batch.
+    let inner = export_device_batches(schema(), vec![Ok(batch(0)), Ok(batch(2))]);
+    let (stream, state, stream_releases) = tampered(inner, ArrowDeviceType::CPU, |index, array| {
+        if index == 0 {
+            one_buffer_short(&mut array.array);
+        }
+    });
+    let mut reader = ArrowDeviceArrayStreamReader::try_new(stream).unwrap();
+    let error = reader.next().unwrap().unwrap_err().to_string();
+    assert!(error.ends_with(want), "{error}");
+    assert!(!error.contains(" array.children"), "no path from the plain reader's root: {error}");
+    // SAFETY: the reader holds the stream; no callback runs meanwhile.
+    assert_eq!(unsafe { released(state, 0) }, 1, "the refused batch is released");
+    assert_eq!(reader.next().unwrap().unwrap(), batch(2));
+    assert!(reader.next().is_none());
+    drop(reader);
+    assert_eq!(stream_releases.load(Ordering::SeqCst), 1);
+}
+
+/// Stand-ins for the events a CUDA producer would point `sync_event` at: never dereferenced.
+static EVENTS: [u8; 3] = [0; 3];
+
+fn event(index: usize) -> *mut c_void {
+    EVENTS[index..].as_ptr().cast_mut().cast()
+}
+
+/// Relabels each array of a CPU export as CUDA_HOST memory (which host memory is, to a process that
+/// reads it after synchronising), with device_id 0 and its own stand-in event.
+fn as_cuda_host(index: usize, array: &mut ArrowDeviceArray) {
+    array.device_type = ArrowDeviceType::CUDA_HOST.value();
+    array.device_id = 0;
+    array.sync_event = event(index);
+}
+
+/// arrow-rs's plain stream export of batch(0), batch(2), batch(4), as a device stream.
+fn arrow_rs_device_stream() -> FFI_ArrowDeviceArrayStream {
+    let reader = RecordBatchIterator::new(vec![Ok(batch(0)), Ok(batch(2)), Ok(batch(4))], schema());
+    let mut theirs = arrow::ffi_stream::FFI_ArrowArrayStream::new(Box::new(reader));
+    // SAFETY: layout-identical structs; `from_raw` leaves arrow-rs's released.
+    let plain = unsafe { FFI_ArrowArrayStream::from_raw((&mut theirs as *mut arrow::ffi_stream::FFI_ArrowArrayStream).cast()) };
+    FFI_ArrowDeviceArrayStream::from_host_stream(plain)
+}
+
+/// What a synchronisation callback saw of one array: device type, device id, event, length.
+type Seen = Arc<Mutex<Vec<(ArrowDeviceType, i64, usize, usize)>>>;
+
+/// A synchronisation that records each array and fails for the `fail`th.
+fn recording(fail: Option<usize>) -> (Seen, impl FnMut(&FFI_ArrowDeviceArray) -> Result<(), ArrowError> + Send + 'static) {
+    let seen: Seen = Arc::default();
+    let log = seen.clone();
+    let synchronise = move |array: &FFI_ArrowDeviceArray| {
+        let mut log = log.lock().unwrap();
+        let index = log.len();
+        log.push((array.device_type(), array.device_id(), array.sync_event() as usize, array.array().len()));
+        match fail {
+            Some(fail) if fail == index => Err(ArrowError::ComputeError(format!("cudaEventSynchronize failed on event {index}"))),
+            _ => Ok(()),
+        }
+    };
+    (seen, synchronise)
+}
+
+#[test]
+fn a_cuda_host_stream_is_read_only_with_the_caller_s_synchronisation_of_each_array() {
+    // The safe reader refuses it by name, and releases it once.
+    let (stream, _, stream_releases) = tampered(arrow_rs_device_stream(), ArrowDeviceType::CUDA_HOST, as_cuda_host);
+    let error = ArrowDeviceArrayStreamReader::try_new(stream).unwrap_err().to_string();
+    assert!(error.contains("device_stream.device_type: the stream's arrays are in CUDA_HOST (3) memory, which this process cannot read"), "{error}");
+    assert_eq!(stream_releases.load(Ordering::SeqCst), 1);
+
+    // With a synchronisation, each array goes to it once, in order, before it is read; a failed
+    // synchronisation is that batch's error (the array released) and the stream goes on.
+    let (stream, state, stream_releases) = tampered(arrow_rs_device_stream(), ArrowDeviceType::CUDA_HOST, as_cuda_host);
+    let (seen, synchronise) = recording(Some(1));
+    // SAFETY: the buffers are host memory that nothing on a device writes.
+    let mut reader = unsafe { ArrowDeviceArrayStreamReader::with_synchronisation(stream, Validation::Full, Nullability::Enforce, synchronise) }.unwrap();
+    assert_eq!(reader.device_type(), ArrowDeviceType::CUDA_HOST);
+    assert_eq!(reader.schema(), schema());
+    assert!(seen.lock().unwrap().is_empty(), "nothing synchronised before the first batch is asked for");
+    let first = reader.next().unwrap().unwrap();
+    assert_eq!(first, batch(0));
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    let error = reader.next().unwrap().unwrap_err().to_string();
+    assert!(error.contains("cudaEventSynchronize failed on event 1"), "{error}");
+    // SAFETY: the reader holds the stream; no callback runs meanwhile.
+    assert_eq!(unsafe { released(state, 1) }, 1, "the array whose synchronisation failed is released");
+    assert_eq!(reader.next().unwrap().unwrap(), batch(4));
+    assert!(reader.next().is_none());
+    let want: Vec<_> = (0..3).map(|index| (ArrowDeviceType::CUDA_HOST, 0, event(index) as usize, 2)).collect();
+    assert_eq!(*seen.lock().unwrap(), want);
+    // SAFETY: as above.
+    assert_eq!(unsafe { released(state, 0) }, 0, "the first batch is still alive");
+    drop(first);
+    // SAFETY: as above.
+    assert_eq!(unsafe { released(state, 0) }, 1);
+    drop(reader);
+    assert_eq!(stream_releases.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn synchronisation_does_not_open_device_memory_proper_nor_a_mismatched_array() {
+    // A CUDA stream stays refused, by name, and is released.
+    let (stream, _, stream_releases) = tampered(arrow_rs_device_stream(), ArrowDeviceType::CUDA, |_, _| {});
+    let (seen, synchronise) = recording(None);
+    // SAFETY: the call refuses the stream before any array is read.
+    let error = unsafe { ArrowDeviceArrayStreamReader::with_synchronisation(stream, Validation::Default, Nullability::Enforce, synchronise) }
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("device_stream.device_type: the stream's arrays are in CUDA (2) memory, which this process cannot read even after synchronisation"), "{error}");
+    assert_eq!(stream_releases.load(Ordering::SeqCst), 1);
+    assert!(seen.lock().unwrap().is_empty());
+
+    // A CUDA_HOST stream that hands a CUDA array: that batch's error, never synchronised.
+    let (stream, state, _) = tampered(arrow_rs_device_stream(), ArrowDeviceType::CUDA_HOST, |index, array| {
+        as_cuda_host(index, array);
+        if index == 1 {
+            array.device_type = ArrowDeviceType::CUDA.value();
+        }
+    });
+    let (seen, synchronise) = recording(None);
+    // SAFETY: as in the test above.
+    let mut reader = unsafe { ArrowDeviceArrayStreamReader::with_synchronisation(stream, Validation::Default, Nullability::Enforce, synchronise) }.unwrap();
+    assert_eq!(reader.next().unwrap().unwrap(), batch(0));
+    let error = reader.next().unwrap().unwrap_err().to_string();
+    assert!(error.contains("device_array.device_type: the stream declared CUDA_HOST (3), but get_next handed an array in CUDA (2) memory"), "{error}");
+    // SAFETY: the reader holds the stream; no callback runs meanwhile.
+    assert_eq!(unsafe { released(state, 1) }, 1);
+    assert_eq!(reader.next().unwrap().unwrap(), batch(4));
+    assert_eq!(seen.lock().unwrap().iter().map(|seen| seen.2).collect::<Vec<_>>(), [event(0) as usize, event(2) as usize]);
+
+    // A CPU stream under `with_synchronisation` is read as `try_new` reads it: nothing to wait on.
+    let (seen, synchronise) = recording(None);
+    let stream = export_device_batches(schema(), vec![Ok(batch(0))]);
+    // SAFETY: CPU memory; the callback is never called.
+    let reader = unsafe { ArrowDeviceArrayStreamReader::with_synchronisation(stream, Validation::Default, Nullability::Enforce, synchronise) }.unwrap();
+    assert_eq!(reader.device_type(), ArrowDeviceType::CPU);
+    assert_eq!(reader.collect::<Result<Vec<_>, _>>().unwrap(), vec![batch(0)]);
+    assert!(seen.lock().unwrap().is_empty());
+}
+
+#[test]
+fn a_synchronised_cuda_host_stream_converts_to_a_plain_stream_that_arrow_rs_reads() {
+    let (stream, _, stream_releases) = tampered(arrow_rs_device_stream(), ArrowDeviceType::CUDA_HOST, as_cuda_host);
+    let error = stream.into_host_stream().unwrap_err().to_string();
+    assert!(error.contains("device_stream.device_type: the stream's arrays are in CUDA_HOST (3) memory"), "{error}");
+    assert_eq!(stream_releases.load(Ordering::SeqCst), 1);
+
+    let (stream, _, stream_releases) = tampered(arrow_rs_device_stream(), ArrowDeviceType::CUDA_HOST, as_cuda_host);
+    let (seen, synchronise) = recording(None);
+    // SAFETY: the buffers are host memory that nothing on a device writes.
+    let plain = unsafe { stream.into_host_stream_synchronised(synchronise) }.unwrap();
+    let mut plain = std::mem::ManuallyDrop::new(plain);
+    // SAFETY: layout-identical structs; ours is left released and never dropped.
+    let theirs = unsafe { arrow::ffi_stream::RecordBatchStreamReader::from_raw(plain.as_mut_ptr().cast()) }.unwrap();
+    assert_eq!(theirs.collect::<Result<Vec<_>, _>>().unwrap(), vec![batch(0), batch(2), batch(4)]);
+    assert_eq!(seen.lock().unwrap().len(), 3);
+    assert_eq!(stream_releases.load(Ordering::SeqCst), 1, "arrow-rs's reader released the plain stream, which released ours");
+}
+
+/// arrow-rs's plain stream of batch(0) then a failure, moved into our owned struct.
+fn arrow_rs_failing_stream() -> FFI_ArrowArrayStream {
+    let failing = vec![Ok(batch(0)), Err(ArrowError::ComputeError("broke at batch 1".into()))];
+    let mut theirs = arrow::ffi_stream::FFI_ArrowArrayStream::new(Box::new(RecordBatchIterator::new(failing, schema())));
+    // SAFETY: layout-identical structs; `from_raw` leaves arrow-rs's released.
+    unsafe { FFI_ArrowArrayStream::from_raw((&mut theirs as *mut arrow::ffi_stream::FFI_ArrowArrayStream).cast()) }
+}
+
+/// Calls `get_next` once: the code, the array, and the `get_last_error` message after a failure.
+fn next_of(stream: &mut FFI_ArrowArrayStream) -> (c_int, FFI_ArrowArray, Option<String>) {
+    let mut array = FFI_ArrowArray::empty();
+    // SAFETY: an unreleased stream; `array` is writable; the message is copied before the next call.
+    unsafe {
+        let code = (stream.as_sys().get_next.unwrap())(stream.as_mut_ptr(), array.as_mut_ptr());
+        let message = (code != 0).then(|| CStr::from_ptr((stream.as_sys().get_last_error.unwrap())(stream.as_mut_ptr())).to_str().unwrap().to_owned());
+        (code, array, message)
+    }
+}
+
 #[test]
 fn conversions_keep_errors_and_end_of_stream() {
-    // An erroring source: the plain stream's message survives both conversions.
-    let failing = vec![Ok(batch(0)), Err(arrow_schema::ArrowError::ComputeError("broke at batch 1".into()))];
-    let device = FFI_ArrowDeviceArrayStream::from_host_stream(export_batches(schema(), failing));
+    // What arrow-rs's stream itself answers for the failure: code and message.
+    let mut direct = arrow_rs_failing_stream();
+    assert_eq!(next_of(&mut direct).0, 0);
+    let (want_code, _, want_message) = next_of(&mut direct);
+    assert_ne!(want_code, 0);
+    assert!(want_message.as_deref().unwrap().contains("broke at batch 1"), "{want_message:?}");
+
+    // The same stream through both conversions answers the same, unchanged.
+    let device = FFI_ArrowDeviceArrayStream::from_host_stream(arrow_rs_failing_stream());
     let mut plain = device.into_host_stream().unwrap();
-    let next = |stream: &mut FFI_ArrowArrayStream| {
-        let mut array = FFI_ArrowArray::empty();
-        // SAFETY: our stream, unreleased; `array` is writable.
-        let code = unsafe { (stream.as_sys().get_next.unwrap())(stream.as_mut_ptr(), array.as_mut_ptr()) };
-        (code, array)
-    };
-    let (code, array) = next(&mut plain);
+    let (code, array, _) = next_of(&mut plain);
     assert_eq!((code, array.is_released()), (0, false));
-    let (code, _) = next(&mut plain);
-    assert_eq!(code, libc::EINVAL);
-    // SAFETY: our stream, right after a failed call.
-    let message = unsafe { CStr::from_ptr((plain.as_sys().get_last_error.unwrap())(plain.as_mut_ptr())) };
-    assert!(message.to_str().unwrap().contains("broke at batch 1"), "{message:?}");
+    let (code, _, message) = next_of(&mut plain);
+    assert_eq!((code, message), (want_code, want_message));
     for _ in 0..3 {
-        let (code, array) = next(&mut plain);
+        let (code, array, _) = next_of(&mut plain);
         assert_eq!((code, array.is_released()), (0, true), "end of stream, again and again");
     }
-    // A released plain stream gives a released device stream.
+    // A released plain stream gives a released device stream, as does one without get_next.
     assert!(FFI_ArrowDeviceArrayStream::from_host_stream(FFI_ArrowArrayStream::empty()).is_released());
+    let mut broken = export_batches(schema(), vec![Ok(batch(0))]);
+    // SAFETY: only a callback is removed; release stays ours.
+    unsafe { (*broken.as_mut_ptr()).get_next = None };
+    assert!(FFI_ArrowDeviceArrayStream::from_host_stream(broken).is_released());
 }
 
 #[test]

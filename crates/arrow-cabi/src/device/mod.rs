@@ -17,12 +17,17 @@
 //! device array of any device type and describes it without reading its buffers: each node's
 //! lengths, and each buffer's device address and size (where the schema and lengths decide it).
 //!
-//! Streams: [`FFI_ArrowDeviceArrayStream::from_host_stream`] and
-//! [`FFI_ArrowDeviceArrayStream::into_host_stream`] convert between a plain stream and a CPU device
-//! stream both ways, zero-copy (one indirect call more per batch); every device stream export
-//! ([`FFI_ArrowDeviceArrayStream::new`], [`export_device_batches`], [`export_device_arrays`]) is the
-//! plain export behind the first, and [`ArrowDeviceArrayStreamReader`] the plain reader behind
-//! the second.
+//! Streams: the plain stream's producer and consumer serve device streams too (they are generic
+//! over the stream struct, `stream/interface.rs`), so a device stream's batches cost what a plain
+//! stream's do, plus the device fields: every device stream export
+//! ([`FFI_ArrowDeviceArrayStream::new`], [`export_device_batches`], [`export_device_arrays`])
+//! writes CPU device arrays directly, and [`ArrowDeviceArrayStreamReader`] calls the device
+//! stream's callbacks directly, its batches' errors naming paths from `device_array.array` as
+//! the single array import does. [`ArrowDeviceArrayStreamReader::with_synchronisation`] reads
+//! host-accessible device memory, with a synchronisation the caller supplies for each array.
+//! [`FFI_ArrowDeviceArrayStream::from_host_stream`] and
+//! [`FFI_ArrowDeviceArrayStream::into_host_stream`] convert between a foreign plain stream and a
+//! CPU device stream both ways, zero-copy (the one consumer inside the one producer).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -40,10 +45,9 @@
 mod array;
 mod device_type;
 mod import;
+mod interface;
 mod reader;
 mod stream;
-mod to_device;
-mod to_host;
 mod tree;
 
 pub use array::FFI_ArrowDeviceArray;

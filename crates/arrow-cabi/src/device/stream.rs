@@ -7,10 +7,11 @@ use arrow_array::{ArrayRef, RecordBatch, RecordBatchReader};
 use arrow_cabi_sys::{ArrowDeviceArray, ArrowDeviceArrayStream, ArrowSchema};
 use arrow_schema::{ArrowError, FieldRef, SchemaRef};
 
-use super::{to_device, to_host, ArrowDeviceType, FFI_ArrowDeviceArray};
+use super::interface::HostAccess;
+use super::{ArrowDeviceType, FFI_ArrowDeviceArray};
 use crate::error::Result;
 use crate::schema::FFI_ArrowSchema;
-use crate::stream::FFI_ArrowArrayStream;
+use crate::stream::{self, Consumer, FFI_ArrowArrayStream};
 
 crate::owned::owned_struct! {
     /// An owned `ArrowDeviceArrayStream`: released when dropped, unless it was moved out or is
@@ -36,10 +37,11 @@ type Release = unsafe extern "C" fn(*mut FFI_ArrowDeviceArrayStream);
 
 impl FFI_ArrowDeviceArrayStream {
     /// Exports a record batch reader as a CPU device stream (arrow-rs's constructor): the plain
-    /// stream export ([`FFI_ArrowArrayStream::new`]) behind [`from_host_stream`](Self::from_host_stream).
-    /// Costs two allocations; each batch is exported zero-copy on `get_next`.
+    /// stream's producer, whose `get_next` writes the CPU device fields around each array.
+    /// Costs one allocation; each batch is exported zero-copy on `get_next`, at the plain
+    /// stream's cost plus the three fields.
     pub fn new(reader: Box<dyn RecordBatchReader + Send>) -> Self {
-        Self::from_host_stream(FFI_ArrowArrayStream::new(reader))
+        FFI_ArrowDeviceArrayStream(stream::export_reader(reader))
     }
 
     /// A device stream of a producer's own callbacks (arrow-rs's constructor, for a crate that
@@ -90,25 +92,58 @@ impl FFI_ArrowDeviceArrayStream {
         ArrowDeviceType::new(self.0.device_type)
     }
 
-    /// A plain stream as a CPU device stream, zero-copy: each `get_next` asks the plain stream
-    /// for its next array and writes it into the device array's embedded array, with device_type
-    /// CPU, device_id -1, sync_event NULL and `reserved` zeroed; `get_schema` and
-    /// `get_last_error` are the plain stream's. One allocation; per batch, one more indirect call.
-    /// A released plain stream gives a released device stream.
+    /// A plain stream as a CPU device stream, zero-copy, for a foreign plain stream (this crate's
+    /// own exports write device streams directly): each `get_next` asks the plain stream for its
+    /// next array and moves it into a device array with device_type CPU, device_id -1,
+    /// sync_event NULL and `reserved` zeroed; a failed call of the plain stream is relayed with
+    /// its code and message. One allocation; per batch, one call of the plain stream's `get_next`
+    /// inside ours.
+    ///
+    /// A released plain stream gives a released device stream, and so does one whose
+    /// `get_schema` or `get_next` is NULL (it is released).
     pub fn from_host_stream(stream: FFI_ArrowArrayStream) -> Self {
-        FFI_ArrowDeviceArrayStream(to_device::wrap(stream))
+        // SAFETY: the invariant of `FFI_ArrowArrayStream`, whose stream is moved in.
+        match unsafe { Consumer::new(stream.into_sys(), ()) } {
+            Ok(consumer) => FFI_ArrowDeviceArrayStream(stream::relay(consumer)),
+            Err(_) => Self::empty(),
+        }
     }
 
     /// This stream as a plain stream, when it declares CPU, zero-copy: each `get_next` asks for
-    /// the next device array and moves its embedded array out. A device array of another device
-    /// type than the stream declared is a `get_next` error (`EINVAL`, its message naming both;
-    /// the array is released). One allocation; per batch, one more indirect call.
+    /// the next device array and moves its embedded array out; a failed call is relayed with its
+    /// code and message. A device array of another device type than the stream declared is a
+    /// `get_next` error (`EINVAL`, its message naming both; the array is released). One
+    /// allocation; per batch, one call of the device stream's `get_next` inside ours.
     ///
     /// A released stream, a NULL `get_schema` or `get_next`, or a stream declaring any device
     /// type but CPU is an error (the stream is released).
     pub fn into_host_stream(self) -> Result<FFI_ArrowArrayStream> {
-        // SAFETY: the raw stream follows the interface (this type's invariant) and is moved in.
-        Ok(unsafe { FFI_ArrowArrayStream::from_sys(to_host::wrap(self)?) })
+        // SAFETY: the invariant of this type; the stream is moved in.
+        let consumer = unsafe { Consumer::new(self.into_sys(), HostAccess::cpu()) }?;
+        // SAFETY: the relay follows the C Stream Interface.
+        Ok(unsafe { FFI_ArrowArrayStream::from_sys(stream::relay(consumer)) })
+    }
+
+    /// As [`into_host_stream`](Self::into_host_stream), but also for a stream of host-accessible
+    /// device memory (CUDA_HOST, CUDA_MANAGED, ROCM_HOST), which the safe call refuses: each
+    /// array is handed to `synchronise` before its embedded array is moved out, and an error
+    /// `synchronise` returns is that `get_next`'s error (the array is released; the stream goes
+    /// on). For a CPU stream `synchronise` is never called.
+    ///
+    /// # Safety
+    /// As [`ArrowDeviceArrayStreamReader::with_synchronisation`](super::ArrowDeviceArrayStreamReader::with_synchronisation),
+    /// for whoever reads the plain stream: when `synchronise` returns `Ok(())` for an array, the
+    /// host may read its buffers, and nothing on the device writes them until it is released.
+    pub unsafe fn into_host_stream_synchronised(
+        self,
+        synchronise: impl FnMut(&FFI_ArrowDeviceArray) -> Result<(), ArrowError> + Send + 'static,
+    ) -> Result<FFI_ArrowArrayStream> {
+        // SAFETY: the caller's contract is `HostAccess::synchronised`'s.
+        let accept = unsafe { HostAccess::synchronised(Box::new(synchronise)) };
+        // SAFETY: the invariant of this type; the stream is moved in.
+        let consumer = unsafe { Consumer::new(self.into_sys(), accept) }?;
+        // SAFETY: the relay follows the C Stream Interface, its arrays host-readable per the caller.
+        Ok(unsafe { FFI_ArrowArrayStream::from_sys(stream::relay(consumer)) })
     }
 }
 
@@ -119,7 +154,7 @@ where
     I: IntoIterator<Item = Result<RecordBatch, ArrowError>>,
     I::IntoIter: Send + 'static,
 {
-    FFI_ArrowDeviceArrayStream::from_host_stream(crate::stream::export_batches(schema, batches))
+    FFI_ArrowDeviceArrayStream(stream::export_batches_as(schema, batches))
 }
 
 /// Exports any iterator of arrays of one field as a CPU device stream, as
@@ -129,5 +164,5 @@ where
     I: IntoIterator<Item = Result<ArrayRef, ArrowError>>,
     I::IntoIter: Send + 'static,
 {
-    FFI_ArrowDeviceArrayStream::from_host_stream(crate::stream::export_arrays(field, arrays))
+    FFI_ArrowDeviceArrayStream(stream::export_arrays_as(field, arrays))
 }

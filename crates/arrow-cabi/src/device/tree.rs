@@ -122,14 +122,21 @@ fn node(raw: &ArrowArray, data_type: &DataType, path: &Path<'_>, depth: usize) -
         return Err(path.field("null_count").invalid(format!("is {}; it must be -1 or more", raw.null_count)));
     }
     let extent = offset.checked_add(length).ok_or_else(|| path.invalid("offset + length overflows"))?;
-    let addresses = pointers(raw.buffers.cast::<*mut c_void>(), raw.n_buffers, path, "buffers")?;
+    // The counts are checked against the type before the pointer arrays are read, so that no
+    // slice is made longer than the type allows (a huge count is a lie no allocation can hold).
+    let n_buffers = count(raw.n_buffers, path, "n_buffers")?;
     let layout = layout::layout(data_type);
     let fixed = layout.buffers.len();
-    let fits = if layout.variadic { addresses.len() > fixed } else { addresses.len() == fixed };
+    let fits = if layout.variadic { n_buffers > fixed && n_buffers <= layout::MAX_VARIADIC_BUFFERS } else { n_buffers == fixed };
     if !fits {
-        let expected = if layout.variadic { format!("at least {}", fixed + 1) } else { fixed.to_string() };
-        return Err(path.field("n_buffers").invalid(format!("is {}; {data_type} has {expected}", addresses.len())));
+        let expected = match layout.variadic {
+            true if n_buffers > fixed => format!("at most {}", layout::MAX_VARIADIC_BUFFERS),
+            true => format!("at least {}", fixed + 1),
+            false => fixed.to_string(),
+        };
+        return Err(path.field("n_buffers").invalid(format!("is {n_buffers}; {data_type} has {expected}")));
     }
+    let addresses = pointers(raw.buffers.cast::<*mut c_void>(), n_buffers, path, "buffers")?;
     let mut buffers = Vec::with_capacity(addresses.len());
     for (index, &address) in addresses.iter().enumerate() {
         let size = match layout.buffers.get(index) {
@@ -140,11 +147,12 @@ fn node(raw: &ArrowArray, data_type: &DataType, path: &Path<'_>, depth: usize) -
         };
         buffers.push(DeviceBuffer { address: address as usize, size });
     }
-    let child_pointers = pointers(raw.children, raw.n_children, path, "children")?;
+    let n_children = count(raw.n_children, path, "n_children")?;
     let expected = layout::child_count(data_type);
-    if child_pointers.len() != expected {
-        return Err(path.field("n_children").invalid(format!("is {}; {data_type} has {expected}", child_pointers.len())));
+    if n_children != expected {
+        return Err(path.field("n_children").invalid(format!("is {n_children}; {data_type} has {expected}")));
     }
+    let child_pointers = pointers(raw.children, n_children, path, "children")?;
     let mut children = Vec::with_capacity(expected);
     for (index, &child) in child_pointers.iter().enumerate() {
         let child_path = path.index("children", index);
@@ -167,10 +175,9 @@ fn node(raw: &ArrowArray, data_type: &DataType, path: &Path<'_>, depth: usize) -
     Ok(DeviceNode { data_type: data_type.clone(), length, offset, null_count: usize::try_from(raw.null_count).ok(), buffers, children, dictionary })
 }
 
-/// The `n` pointers of a C pointer array (buffers or children), checked: `n` not negative, the
-/// array not NULL when `n > 0`.
-fn pointers<'a, T>(array: *mut *mut T, n: i64, path: &Path<'_>, name: &'static str) -> Result<&'a [*mut T]> {
-    let n = count(n, path, if name == "buffers" { "n_buffers" } else { "n_children" })?;
+/// The `n` pointers of a C pointer array (buffers or children; `n` checked against the type, so
+/// at most [`layout::MAX_VARIADIC_BUFFERS`]), checked: the array not NULL when `n > 0`.
+fn pointers<'a, T>(array: *mut *mut T, n: usize, path: &Path<'_>, name: &'static str) -> Result<&'a [*mut T]> {
     if n == 0 {
         return Ok(&[]);
     }

@@ -1,4 +1,6 @@
-//! Stream export: any source of record batches or arrays behind the `ArrowArrayStream` callbacks.
+//! Stream export: any source of record batches or arrays behind the callbacks of a plain
+//! `ArrowArrayStream` or a device `ArrowDeviceArrayStream` (one producer, generic over the
+//! [`Interface`]; the device stream's `get_next` writes the device fields around the array).
 //!
 //! Each callback runs through [`boundary::catch`]: a panicking source becomes an error code and a
 //! message. After the end, every `get_next` signals the end again. The message of the last failed call
@@ -8,18 +10,21 @@ use std::ffi::{c_char, c_int, CString};
 use std::ptr;
 
 use arrow_array::{Array, ArrayRef, RecordBatch};
-use arrow_cabi_sys::{ArrowArray, ArrowArrayStream, ArrowSchema};
+use arrow_cabi_sys::ArrowSchema;
 use arrow_schema::{ArrowError, DataType, FieldRef, SchemaRef};
 
+use super::import::Consumer;
+use super::interface::Interface;
 use crate::array::{ExportCounts, FFI_ArrowArray};
 use crate::boundary;
 use crate::error::{Error, Result};
+use crate::owned::Releasable;
 use crate::schema::FFI_ArrowSchema;
 
 /// What a stream hands out: a schema, then arrays of that schema's type, exported.
 pub(crate) trait Source: Send {
     /// The stream's schema, exported.
-    fn schema(&self) -> Result<FFI_ArrowSchema>;
+    fn schema(&mut self) -> Result<FFI_ArrowSchema>;
     /// The next item, checked against the schema and exported; `None` at the end.
     fn next_array(&mut self) -> Option<Result<FFI_ArrowArray>>;
 }
@@ -40,7 +45,7 @@ impl<I> Batches<I> {
 }
 
 impl<I: Iterator<Item = Result<RecordBatch, ArrowError>> + Send> Source for Batches<I> {
-    fn schema(&self) -> Result<FFI_ArrowSchema> {
+    fn schema(&mut self) -> Result<FFI_ArrowSchema> {
         Ok(FFI_ArrowSchema::try_from(self.schema.as_ref())?)
     }
 
@@ -76,7 +81,7 @@ pub(crate) struct Arrays<I> {
 }
 
 impl<I: Iterator<Item = Result<ArrayRef, ArrowError>> + Send> Source for Arrays<I> {
-    fn schema(&self) -> Result<FFI_ArrowSchema> {
+    fn schema(&mut self) -> Result<FFI_ArrowSchema> {
         Ok(FFI_ArrowSchema::try_from(self.field.as_ref())?)
     }
 
@@ -93,6 +98,20 @@ impl<I: Iterator<Item = Result<ArrayRef, ArrowError>> + Send> Source for Arrays<
     }
 }
 
+/// A foreign stream, read by our consumer, as the source of a stream of the other interface: the
+/// conversions between plain and device streams. Zero-copy: each array is moved from one struct to
+/// the other. A failed call of the foreign stream is relayed with its code and message
+/// ([`boundary::answer`] passes a producer's error on as it is).
+impl<S: Interface> Source for Consumer<S> {
+    fn schema(&mut self) -> Result<FFI_ArrowSchema> {
+        Consumer::schema(self)
+    }
+
+    fn next_array(&mut self) -> Option<Result<FFI_ArrowArray>> {
+        self.next().transpose()
+    }
+}
+
 /// The producer state behind `private_data`.
 struct Producer {
     source: Box<dyn Source>,
@@ -101,16 +120,10 @@ struct Producer {
     finished: bool,
 }
 
-/// Builds the stream struct for `source`. Costs one allocation.
-pub(crate) fn export(source: Box<dyn Source>) -> ArrowArrayStream {
+/// Builds the stream struct of interface `S` for `source`. Costs one allocation.
+pub(crate) fn export<S: Interface>(source: Box<dyn Source>) -> S {
     let producer = Box::new(Producer { source, last_error: None, finished: false });
-    ArrowArrayStream {
-        get_schema: Some(get_schema),
-        get_next: Some(get_next),
-        get_last_error: Some(get_last_error),
-        release: Some(release),
-        private_data: Box::into_raw(producer).cast(),
-    }
+    S::exported(get_schema::<S>, get_next::<S>, get_last_error::<S>, release::<S>, Box::into_raw(producer).cast())
 }
 
 /// Runs one callback: clears the last error, runs `body` with the producer, and on failure stores the
@@ -118,9 +131,9 @@ pub(crate) fn export(source: Box<dyn Source>) -> ArrowArrayStream {
 ///
 /// # Safety
 /// `stream` is NULL or a stream this module exported and not yet released.
-unsafe fn call(stream: *mut ArrowArrayStream, body: impl FnOnce(&mut Producer) -> Result<()>) -> c_int {
+unsafe fn call<S: Interface>(stream: *mut S, body: impl FnOnce(&mut Producer) -> Result<()>) -> c_int {
     // SAFETY: per the caller, a non-NULL stream is ours, so `private_data` is NULL or our `Producer`.
-    let producer = unsafe { stream.as_mut().and_then(|s| s.private_data.cast::<Producer>().as_mut()) };
+    let producer = unsafe { stream.as_mut().and_then(|s| s.private_data().cast::<Producer>().as_mut()) };
     let Some(producer) = producer else {
         return libc::EINVAL;
     };
@@ -133,7 +146,7 @@ unsafe fn call(stream: *mut ArrowArrayStream, body: impl FnOnce(&mut Producer) -
 ///
 /// # Safety
 /// `stream` is one of ours, unreleased; `out` is NULL or writable.
-unsafe extern "C" fn get_schema(stream: *mut ArrowArrayStream, out: *mut ArrowSchema) -> c_int {
+unsafe extern "C" fn get_schema<S: Interface>(stream: *mut S, out: *mut ArrowSchema) -> c_int {
     let body = |producer: &mut Producer| {
         if out.is_null() {
             return Err(Error::Unsupported("get_schema: the out pointer is NULL".into()));
@@ -145,36 +158,37 @@ unsafe extern "C" fn get_schema(stream: *mut ArrowArrayStream, out: *mut ArrowSc
         Ok(())
     };
     // SAFETY: forwarded from the caller.
-    unsafe { call(stream, body) }
+    unsafe { call::<S>(stream, body) }
 }
 
-/// `get_next`: exports the next item into `out`, or a released array at (and after) the end.
+/// `get_next`: exports the next item into `out` (a device stream's with the CPU device fields), or
+/// a released array at (and after) the end.
 ///
 /// # Safety
 /// `stream` is one of ours, unreleased; `out` is NULL or writable.
-unsafe extern "C" fn get_next(stream: *mut ArrowArrayStream, out: *mut ArrowArray) -> c_int {
+unsafe extern "C" fn get_next<S: Interface>(stream: *mut S, out: *mut S::Array) -> c_int {
     let body = |producer: &mut Producer| {
         if out.is_null() {
             return Err(Error::Unsupported("get_next: the out pointer is NULL".into()));
         }
         let next = if producer.finished { None } else { producer.source.next_array().transpose()? };
         producer.finished |= next.is_none();
-        let array = next.map_or(ArrowArray::EMPTY, FFI_ArrowArray::into_sys);
+        let array = next.map_or(<S::Array as Releasable>::EMPTY, S::export_array);
         // SAFETY: `out` is non-NULL and writable per the caller.
         unsafe { ptr::write(out, array) };
         Ok(())
     };
     // SAFETY: forwarded from the caller.
-    unsafe { call(stream, body) }
+    unsafe { call::<S>(stream, body) }
 }
 
 /// `get_last_error`: the message of the last failed call, valid until the next call; NULL if none.
 ///
 /// # Safety
 /// `stream` is one of ours, unreleased.
-unsafe extern "C" fn get_last_error(stream: *mut ArrowArrayStream) -> *const c_char {
+unsafe extern "C" fn get_last_error<S: Interface>(stream: *mut S) -> *const c_char {
     // SAFETY: per the caller, a non-NULL stream is ours, so `private_data` is NULL or our `Producer`.
-    let producer = unsafe { stream.as_ref().and_then(|s| s.private_data.cast::<Producer>().as_ref()) };
+    let producer = unsafe { stream.as_ref().and_then(|s| s.private_data().cast::<Producer>().as_ref()) };
     producer.and_then(|p| p.last_error.as_ref()).map_or(ptr::null(), |message| message.as_ptr())
 }
 
@@ -182,11 +196,11 @@ unsafe extern "C" fn get_last_error(stream: *mut ArrowArrayStream) -> *const c_c
 ///
 /// # Safety
 /// `stream` is NULL or one of ours.
-unsafe extern "C" fn release(stream: *mut ArrowArrayStream) {
+unsafe extern "C" fn release<S: Interface>(stream: *mut S) {
     // SAFETY: per the caller.
     let Some(stream) = (unsafe { stream.as_mut() }) else { return };
-    let producer = std::mem::replace(&mut stream.private_data, ptr::null_mut()).cast::<Producer>();
-    stream.release = None;
+    let producer = std::mem::replace(stream.private_data_mut(), ptr::null_mut()).cast::<Producer>();
+    *stream.release_mut() = None;
     if producer.is_null() {
         return;
     }

@@ -1,8 +1,11 @@
 //! `ArrowArrayStream`: the owned struct [`FFI_ArrowArrayStream`], stream export from readers and
-//! iterators, and the readers that import a foreign stream.
+//! iterators, and the readers that import a foreign stream. The producer and the consumer are
+//! generic over the stream struct (`interface.rs`), so the device layer's streams are the same
+//! code with the device fields.
 
 mod export;
 mod import;
+pub(crate) mod interface;
 
 use std::ffi::{c_char, c_int, c_void};
 
@@ -16,6 +19,8 @@ use crate::schema::FFI_ArrowSchema;
 #[allow(deprecated)]
 pub use import::ArrowArrayStreamReader;
 pub use import::{ArrayStreamReader, RecordBatchStreamReader};
+pub(crate) use import::{BatchReader, Consumer};
+pub(crate) use interface::Interface;
 
 crate::owned::owned_struct! {
     /// An owned `ArrowArrayStream`: released when dropped, unless it was moved out or is already
@@ -52,8 +57,7 @@ type RawRelease = unsafe extern "C" fn(*mut ArrowArrayStream);
 impl FFI_ArrowArrayStream {
     /// Exports a record batch reader. Costs one allocation; each batch is exported zero-copy on `get_next`.
     pub fn new(reader: Box<dyn RecordBatchReader + Send>) -> Self {
-        let schema = reader.schema();
-        FFI_ArrowArrayStream(export::export(Box::new(export::Batches::new(schema, reader))))
+        FFI_ArrowArrayStream(export_reader(reader))
     }
 
     /// A stream of a producer's own callbacks and private data (arrow-rs's constructor, which
@@ -126,8 +130,7 @@ where
     I: IntoIterator<Item = Result<RecordBatch, ArrowError>>,
     I::IntoIter: Send + 'static,
 {
-    let source = export::Batches::new(schema, batches.into_iter());
-    FFI_ArrowArrayStream(export::export(Box::new(source)))
+    FFI_ArrowArrayStream(export_batches_as(schema, batches))
 }
 
 /// Exports any iterator of arrays of one field (any type, not only structs). The field's name,
@@ -137,7 +140,37 @@ where
     I: IntoIterator<Item = Result<ArrayRef, ArrowError>>,
     I::IntoIter: Send + 'static,
 {
-    let source = export::Arrays { field, arrays: arrays.into_iter() };
-    FFI_ArrowArrayStream(export::export(Box::new(source)))
+    FFI_ArrowArrayStream(export_arrays_as(field, arrays))
+}
+
+/// Exports a record batch reader as a stream of interface `S` (plain or device). One allocation.
+pub(crate) fn export_reader<S: Interface>(reader: Box<dyn RecordBatchReader + Send>) -> S {
+    let schema = reader.schema();
+    export::export(Box::new(export::Batches::new(schema, reader)))
+}
+
+/// [`export_batches`] as a stream of interface `S`.
+pub(crate) fn export_batches_as<S: Interface, I>(schema: SchemaRef, batches: I) -> S
+where
+    I: IntoIterator<Item = Result<RecordBatch, ArrowError>>,
+    I::IntoIter: Send + 'static,
+{
+    export::export(Box::new(export::Batches::new(schema, batches.into_iter())))
+}
+
+/// [`export_arrays`] as a stream of interface `S`.
+pub(crate) fn export_arrays_as<S: Interface, I>(field: FieldRef, arrays: I) -> S
+where
+    I: IntoIterator<Item = Result<ArrayRef, ArrowError>>,
+    I::IntoIter: Send + 'static,
+{
+    export::export(Box::new(export::Arrays { field, arrays: arrays.into_iter() }))
+}
+
+/// The stream behind `consumer` (a foreign stream of interface `S`) as a stream of interface `T`:
+/// the conversions between plain and device streams. Zero-copy, one allocation; per array, what
+/// one consumer and one producer cost (no more indirect calls than the foreign stream's own).
+pub(crate) fn relay<S: Interface, T: Interface>(consumer: Consumer<S>) -> T {
+    export::export(Box::new(consumer))
 }
 

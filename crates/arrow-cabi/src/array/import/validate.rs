@@ -9,6 +9,7 @@ use arrow_schema::{DataType, Field};
 
 use super::plan::{BufferCount, Node};
 use crate::error::{Error, Path, Result};
+use crate::layout::MAX_VARIADIC_BUFFERS;
 use crate::schema::MAX_DEPTH;
 
 /// How much of a foreign array import checks, as nanoarrow names the levels.
@@ -99,9 +100,6 @@ pub(super) fn map_fields(entries: &Field, path: &Path<'_>) -> Result<()> {
     Ok(())
 }
 
-/// The most buffers a view node may list: arrow-rs counts a view's data buffers in `u32`s, and a
-/// larger count from C would size the slice of buffer pointers past what memory can hold.
-const MAX_VARIADIC_BUFFERS: usize = i32::MAX as usize;
 
 /// The checked numbers of one foreign node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
