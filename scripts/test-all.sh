@@ -43,7 +43,7 @@ PYTHONMALLOC=malloc ARROW_DEFAULT_MEMORY_POOL=system \
         python/tests/test_reader.py python/tests/test_bad_capsules.py python/tests/test_validation.py \
         python/tests/test_nullability.py
 
-step "Fuzz: schema, array, stream and differential targets, FUZZ_SECONDS (60) each, from the committed seeds"
+step "Fuzz: schema, array, stream, differential and device targets, FUZZ_SECONDS (48) each, from the committed seeds"
 scripts/fuzz.sh
 
 step "Miri: waiting for the background run"
