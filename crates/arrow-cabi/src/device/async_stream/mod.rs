@@ -83,7 +83,11 @@
 //! with [`AsyncDeviceStreamReader`], on its own runtime; and the synchronous device stream
 //! (`__arrow_c_device_stream__`) works from Python as before.
 
+mod consumer;
 mod export;
+mod handler;
+mod producer;
+mod task;
 mod reader;
 
 pub use export::{export_async_device_stream, AsyncDeviceStreamExport, StreamEnd};
