@@ -24,6 +24,10 @@
 //! plain export behind the first, and [`ArrowDeviceArrayStreamReader`] the plain reader behind
 //! the second.
 //!
+//! Async device streams ([`async_stream`]): [`export_async_device_stream`] drives a foreign
+//! `ArrowAsyncDeviceStreamHandler` with a `futures::Stream` of batches, and
+//! [`AsyncDeviceStreamReader`] reads a foreign async producer as one.
+//!
 //! ```
 //! use std::sync::Arc;
 //! use arrow_array::{ArrayRef, Int32Array, RecordBatch};
@@ -38,6 +42,7 @@
 //! ```
 
 mod array;
+pub mod async_stream;
 mod device_type;
 mod import;
 mod reader;
@@ -47,6 +52,7 @@ mod to_host;
 mod tree;
 
 pub use array::FFI_ArrowDeviceArray;
+pub use async_stream::{export_async_device_stream, AsyncDeviceStreamExport, AsyncDeviceStreamReader, StreamEnd};
 pub use device_type::ArrowDeviceType;
 pub use import::{
     export_device_array, export_device_batch, from_device_ffi, from_device_ffi_and_data_type, import_device_array,

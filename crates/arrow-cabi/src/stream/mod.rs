@@ -2,6 +2,7 @@
 //! iterators, and the readers that import a foreign stream.
 
 mod export;
+pub(crate) use export::check_batch;
 mod import;
 
 use std::ffi::{c_char, c_int, c_void};
