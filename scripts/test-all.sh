@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 
-# The gold files and the ADBC driver must be found: a missing one fails instead of skipping.
-export ARROW_CABI_REQUIRE_GOLDEN=1 ARROW_CABI_REQUIRE_ADBC=1
+# The gold files, the ADBC driver and the Arrow C++ peer (pyarrow's libarrow and g++, installed by
+# setup.sh above) must be found: a missing one fails instead of skipping.
+export ARROW_CABI_REQUIRE_GOLDEN=1 ARROW_CABI_REQUIRE_ADBC=1 ARROW_CABI_REQUIRE_PEERS=1
 
 echo "== Rust: workspace tests"
 cargo test --workspace --exclude arrow-cabi-python
