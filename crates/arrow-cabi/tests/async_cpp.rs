@@ -336,7 +336,7 @@ fn every_gold_file(skip: &[(&str, &str)], check: impl Fn(&Path) -> Result<(), St
 }
 
 #[test]
-#[cfg_attr(miri, ignore)]
+#[cfg_attr(miri, ignore = "calls Arrow C++, a C++ library loaded with dlopen")]
 fn arrow_cpp_producer_feeds_arrow_cpp_consumer_on_every_gold_file() {
     let Some(shim) = shim() else { return };
     every_gold_file(CPP_REJECTS, |path| {
@@ -354,7 +354,7 @@ fn arrow_cpp_producer_feeds_arrow_cpp_consumer_on_every_gold_file() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore)]
+#[cfg_attr(miri, ignore = "calls Arrow C++, a C++ library loaded with dlopen")]
 fn the_shim_s_producer_error_reaches_arrow_cpp_s_consumer() {
     let Some(shim) = shim() else { return };
     let Some(files) = gold_files() else { return };
@@ -454,7 +454,7 @@ fn arrow_cpp_consumes_our_async_export_on_every_gold_file() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore)]
+#[cfg_attr(miri, ignore = "calls Arrow C++, a C++ library loaded with dlopen")]
 fn we_consume_arrow_cpp_s_async_export_on_every_gold_file() {
     let Some(shim) = shim() else { return };
     every_gold_file(&[], |path| {
@@ -466,7 +466,7 @@ fn we_consume_arrow_cpp_s_async_export_on_every_gold_file() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore)]
+#[cfg_attr(miri, ignore = "calls Arrow C++, a C++ library loaded with dlopen")]
 fn arrow_cpp_s_producer_error_reaches_our_reader_after_the_batches_before_it() {
     let Some(shim) = shim() else { return };
     let Some(path) = gold_file("cpp-21.0.0/generated_primitive") else { return };
@@ -490,7 +490,7 @@ fn arrow_cpp_s_producer_error_reaches_our_reader_after_the_batches_before_it() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore)]
+#[cfg_attr(miri, ignore = "calls Arrow C++, a C++ library loaded with dlopen")]
 fn dropping_our_reader_mid_stream_stops_arrow_cpp_s_producer() {
     let Some(shim) = shim() else { return };
     // 36 batches, so that Arrow C++ is still producing when we stop after the first.
@@ -510,7 +510,7 @@ fn dropping_our_reader_mid_stream_stops_arrow_cpp_s_producer() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore)]
+#[cfg_attr(miri, ignore = "calls Arrow C++, a C++ library loaded with dlopen")]
 fn dropping_our_reader_unread_lets_arrow_cpp_s_producer_finish() {
     let Some(shim) = shim() else { return };
     let Some(path) = gold_file("1.0.0-littleendian/generated_decimal") else { return };
@@ -541,7 +541,7 @@ fn our_stream_error_reaches_arrow_cpp_s_consumer_after(before: usize) {
 }
 
 #[test]
-#[cfg_attr(miri, ignore)]
+#[cfg_attr(miri, ignore = "calls Arrow C++, a C++ library loaded with dlopen")]
 fn our_stream_error_reaches_arrow_cpp_s_consumer() {
     // No task is handed over, so Arrow C++'s consumer never calls request after the release.
     our_stream_error_reaches_arrow_cpp_s_consumer_after(0);
