@@ -148,8 +148,16 @@ impl CppConsumer {
         &mut *self.handler
     }
 
-    /// Blocks until the stream ended or failed; the batches read back with arrow-rs's `ffi_stream`.
-    fn wait(&mut self) -> Result<Consumed, String> {
+    /// Blocks until the stream ended or failed (within a minute, else the test fails); the
+    /// batches read back with arrow-rs's `ffi_stream`. The consumer is given back.
+    fn wait(mut self) -> (Self, Result<Consumed, String>) {
+        within_a_minute("Arrow C++'s consumer", move || {
+            let consumed = self.wait_here();
+            (self, consumed)
+        })
+    }
+
+    fn wait_here(&mut self) -> Result<Consumed, String> {
         let mut stream = arrow::ffi_stream::FFI_ArrowArrayStream::empty();
         let mut device_type = 0;
         // SAFETY: the consumer is live; `stream` and `device_type` are writable; the error string
@@ -168,6 +176,10 @@ impl CppConsumer {
         Ok(Consumed { device_type, schema, batches })
     }
 }
+
+// SAFETY: the shim's consumer (Arrow C++'s future and thread pool) and our boxed handler may be
+// waited for and freed from any thread; ownership and `&mut self` keep those calls one at a time.
+unsafe impl Send for CppConsumer {}
 
 impl Drop for CppConsumer {
     fn drop(&mut self) {
@@ -343,7 +355,7 @@ fn arrow_cpp_producer_feeds_arrow_cpp_consumer_on_every_gold_file() {
         let mut consumer = CppConsumer::new(shim, 2);
         // SAFETY: the consumer's handler outlives the producer, which is waited for below.
         let mut producer = unsafe { CppProducer::start(shim, path, consumer.handler(), None) }?;
-        let consumed = consumer.wait();
+        let (_consumer, consumed) = consumer.wait();
         producer.wait().map_err(|e| format!("producer: {e}"))?;
         let consumed = consumed?;
         if consumed.device_type != 1 {
@@ -362,7 +374,7 @@ fn the_shim_s_producer_error_reaches_arrow_cpp_s_consumer() {
     let mut consumer = CppConsumer::new(shim, 2);
     // SAFETY: the consumer's handler outlives the producer, which is waited for below.
     let mut producer = unsafe { CppProducer::start(shim, path, consumer.handler(), Some(1)) }.unwrap();
-    let consumed = consumer.wait();
+    let (_consumer, consumed) = consumer.wait();
     let produced = producer.wait();
     let consumed = consumed.err().expect("the consumer sees the error");
     assert!(consumed.contains("error injected after 1 batches"), "{consumed}");
@@ -403,7 +415,7 @@ fn through_arrow_cpp_consumer(
     // (the export resolves after the handler's release).
     let export = unsafe { export_async_device_stream(schema, futures::stream::iter(batches), consumer.handler()) };
     let exporting = runtime.spawn(export);
-    let consumed = consumer.wait();
+    let (_consumer, consumed) = consumer.wait();
     let ended = runtime.block_on(exporting).expect("the export task did not panic");
     (consumed, ended)
 }
