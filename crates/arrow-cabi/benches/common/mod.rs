@@ -152,7 +152,8 @@ pub fn collect_ours_async(batch: &RecordBatch, queue_size: usize) -> Vec<RecordB
 /// Each batch of one async round trip, mapped by `each` as it arrives.
 fn async_batches<T>(batch: &RecordBatch, queue_size: usize, each: impl FnMut(RecordBatch) -> T) -> Vec<T> {
     use futures::StreamExt;
-    let batches = futures::stream::iter((0..BATCHES_PER_STREAM).map(|_| Ok(batch.clone())));
+    let owned = batch.clone();
+    let batches = futures::stream::iter((0..BATCHES_PER_STREAM).map(move |_| Ok(owned.clone())));
     let mut reader = arrow_cabi::device::AsyncDeviceStreamReader::new(queue_size);
     // SAFETY: our own handler, which lives until the export releases it.
     let export = unsafe { arrow_cabi::device::export_async_device_stream(batch.schema(), batches, reader.handler()) };
