@@ -934,6 +934,66 @@ fn reader_refuses_a_producer_on_another_device_by_name() {
     producer.violations.assert_none();
 }
 
+#[test]
+fn reader_refuses_a_second_on_schema_and_keeps_the_first() {
+    let (schema, input) = batches(2, 2);
+    let mut reader = AsyncDeviceStreamReader::new(2);
+    let producer = SpecProducer::new(script(input.clone(), schema.clone()), reader.handler());
+    producer.start();
+    let other = Schema::new(vec![arrow_schema::Field::new("x", arrow_schema::DataType::Int8, true)]);
+    let mut again = ManuallyDrop::new(RsSchema::try_from(&other).unwrap());
+    let handler = producer.handler;
+    // SAFETY: our handler, unreleased; the schema's ownership passes to it.
+    let code = unsafe { ((*handler).on_schema.unwrap())(handler, ptr::from_mut(&mut *again).cast()) };
+    assert_eq!(code, libc::EINVAL);
+    assert_eq!(block_on(reader.schema()).unwrap(), schema);
+    let got: Vec<_> = read_on_one_thread(&mut reader, &producer).into_iter().map(Result::unwrap).collect();
+    assert_eq!(got, input);
+    producer.violations.assert_none();
+}
+
+#[test]
+fn export_reports_a_batch_of_another_schema_as_a_stream_error() {
+    let (schema, input) = batches(1, 2);
+    let (_, other) = {
+        let ids: ArrayRef = Arc::new(Int32Array::from(vec![1, 2]));
+        let batch = RecordBatch::try_from_iter([("id", ids)]).unwrap();
+        (batch.schema(), batch)
+    };
+    let consumer = SpecConsumer::new(Plan { initial: 3, inline: true, ..Plan::default() });
+    let error = export_on_one_thread(&consumer, schema, vec![Ok(input[0].clone()), Ok(other)]).unwrap_err();
+    assert!(error.to_string().contains("does not match the stream's schema"), "{error}");
+    let state = consumer.state.lock().unwrap();
+    assert_eq!(state.calls, ["on_schema", "on_next_task", "on_error", "release"]);
+    assert_eq!(state.error.as_ref().unwrap().0, libc::EINVAL);
+    drop(state);
+    consumer.violations.assert_none();
+}
+
+#[test]
+fn export_refuses_a_handler_with_a_null_callback_and_releases_it() {
+    let (schema, input) = batches(1, 1);
+    let consumer = SpecConsumer::new(Plan::default());
+    // SAFETY: the handler is unreleased and ours to change.
+    unsafe { (*consumer.handler()).on_error = None };
+    // SAFETY: a handler that breaks the spec only in the way the export checks.
+    let export = unsafe { export_async_device_stream(schema.clone(), futures::stream::iter(vec![Ok(input[0].clone())]), consumer.handler()) };
+    let error = block_on(export).unwrap_err().to_string();
+    assert!(error.starts_with("handler.on_error: NULL callback"), "{error}");
+    assert_eq!(consumer.state.lock().unwrap().calls, ["release"]);
+    // SAFETY: a NULL handler is refused without being read.
+    let error = block_on(unsafe { export_async_device_stream(schema, futures::stream::iter(vec![]), ptr::null_mut()) }).unwrap_err();
+    assert!(error.to_string().contains("NULL handler"), "{error}");
+}
+
+// Both ends cross threads as the executor pleases: the future and the stream are `Send`,
+// `Unpin` and `'static`.
+const _: () = {
+    const fn movable<T: Send + Unpin + 'static>() {}
+    movable::<arrow_cabi::device::AsyncDeviceStreamExport>();
+    movable::<AsyncDeviceStreamReader>();
+};
+
 /// On a multi-threaded runtime: the producer on its own thread, the reader on a tokio worker,
 /// dropped after two batches.
 #[cfg_attr(miri, ignore)]

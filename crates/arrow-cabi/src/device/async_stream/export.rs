@@ -82,10 +82,11 @@ impl Drop for Producer {
 }
 
 /// Exports `batches`, of schema `schema`, to the foreign consumer whose handler is `handler`:
-/// returns the future that does it, on the executor that polls it (nothing happens until then).
+/// returns the future that does it, on the executor that polls it.
 ///
-/// On its first poll the future sets `handler->producer` to a producer of ours (device type CPU,
-/// `request` and `cancel` callable from any thread) and calls `on_schema`; then, for each batch
+/// At once, `handler->producer` is set to a producer of ours (device type CPU, no additional
+/// metadata, `request` and `cancel` callable from any thread); no callback runs until the future
+/// is polled. Its first poll calls `on_schema`; then, for each batch
 /// the consumer has requested, polls `batches` and hands the batch over in `on_next_task` as a
 /// task whose `extract_data` exports it (zero-copy, a CPU device array) into the consumer's
 /// array; at the end of `batches`, `on_next_task` with a NULL task; then `release`. A batch whose
@@ -93,6 +94,9 @@ impl Drop for Producer {
 /// for its task beyond the plain export's; waiting costs nothing (the future is woken by
 /// `request`, `cancel` and `batches`). At most 32 batches are handed over per poll before the
 /// future yields to its executor.
+///
+/// A NULL `handler`, or one with a NULL callback, is an [`Error::Invalid`](crate::Error::Invalid)
+/// naming it, which the future resolves to (a handler with a `release` is released first).
 ///
 /// # Safety
 /// - `handler` points at a handler the consumer initialised, whose callbacks follow the Async

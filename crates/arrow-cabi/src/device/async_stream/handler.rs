@@ -236,7 +236,8 @@ fn code(result: Result<c_int>) -> c_int {
 }
 
 /// `on_schema`: takes the schema, checks the producer (set, CPU) and imports it; then requests
-/// `queue_size` tasks. A refusal (non-zero return) is kept for the reader to report.
+/// `queue_size` tasks. A refusal (non-zero return) is kept for the reader to report; a second
+/// `on_schema` is refused (`EINVAL`) and changes nothing; after the reader was dropped, `ECANCELED`.
 ///
 /// # Safety
 /// As [`shared`]; `schema` is NULL or a valid schema whose ownership passes to us.
@@ -255,6 +256,10 @@ unsafe extern "C" fn on_schema(handler: *mut ArrowAsyncDeviceStreamHandler, sche
         let outcome = shared.update(|state| {
             if state.reader_gone {
                 return Err(Error::from_errno(libc::ECANCELED, "the reader was dropped".into()));
+            }
+            if !matches!(state.schema, SchemaSlot::Awaiting) {
+                // The spec: on_schema is called "exactly once"; the first one stands.
+                return Err(Error::from_errno(libc::EINVAL, "on_schema called a second time".into()));
             }
             match accepted {
                 Ok((producer, schema)) => {
