@@ -507,7 +507,7 @@ fn export_answers_an_invalid_request_and_a_drop_with_on_error() {
 
 /// On a multi-threaded runtime: the export on one worker, the consumer taking tasks on another
 /// task, requesting one by one; the consumer never receives more than it requested.
-#[cfg_attr(miri, ignore)]
+#[cfg_attr(miri, ignore = "a multi-threaded tokio runtime; the same paths run on one thread under Miri")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 3)]
 async fn export_backpressure_across_threads() {
     let (schema, input) = batches(40, 3);
@@ -533,7 +533,7 @@ async fn export_backpressure_across_threads() {
 }
 
 /// Cancel from another thread while the export waits for demand: it resolves, releases once.
-#[cfg_attr(miri, ignore)]
+#[cfg_attr(miri, ignore = "a multi-threaded tokio runtime; the same paths run on one thread under Miri")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_cancelled_from_another_thread() {
     let (schema, input) = batches(10, 2);
@@ -996,7 +996,7 @@ const _: () = {
 
 /// On a multi-threaded runtime: the producer on its own thread, the reader on a tokio worker,
 /// dropped after two batches.
-#[cfg_attr(miri, ignore)]
+#[cfg_attr(miri, ignore = "a multi-threaded tokio runtime; the same paths run on one thread under Miri")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reader_across_threads_with_a_drop_mid_stream() {
     let (schema, input) = batches(30, 2);
@@ -1052,7 +1052,7 @@ proptest! {
     /// export into our import, equal to arrow-rs's values of the input. Not under Miri, where
     /// building the generator alone takes a minute; the async layer is type-blind, and
     /// `our_export_into_our_reader_on_one_thread` runs its paths there.
-    #[cfg_attr(miri, ignore)]
+    #[cfg_attr(miri, ignore = "building the generator alone takes a minute of Miri")]
     #[test]
     fn our_export_into_our_reader_for_every_generated_type(batch in common::arrays::record_batch(), queue_size in 1usize..4) {
         let mut stream = vec![batch.clone(), batch.slice(batch.num_rows() / 2, batch.num_rows() - batch.num_rows() / 2), batch.clone()];
@@ -1078,7 +1078,7 @@ fn our_export_into_our_reader_on_one_thread() {
 }
 
 /// One type of every family, each as a one-column stream through our export into our reader.
-#[cfg_attr(miri, ignore)]
+#[cfg_attr(miri, ignore = "the family census walks 100,000 generated types")]
 #[test]
 fn our_export_into_our_reader_for_one_type_of_every_family() {
     use proptest::strategy::ValueTree;
@@ -1094,7 +1094,7 @@ fn our_export_into_our_reader_for_one_type_of_every_family() {
 }
 
 /// Our export on a tokio worker, our reader on another, a slow reader: every batch, in order.
-#[cfg_attr(miri, ignore)]
+#[cfg_attr(miri, ignore = "a multi-threaded tokio runtime; the same paths run on one thread under Miri")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_export_into_our_reader_across_threads() {
     let (schema, input) = batches(50, 5);

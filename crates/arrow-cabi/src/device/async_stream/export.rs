@@ -89,7 +89,9 @@ impl Drop for Producer {
 /// is polled. Its first poll calls `on_schema`; then, for each batch
 /// the consumer has requested, polls `batches` and hands the batch over in `on_next_task` as a
 /// task whose `extract_data` exports it (zero-copy, a CPU device array) into the consumer's
-/// array; at the end of `batches`, `on_next_task` with a NULL task; then `release`. A batch whose
+/// array; at the end of `batches`, `on_next_task` with a NULL task (it too waits for a request
+/// outstanding: it is an `on_next_task` call, which the spec bounds by the requests); then
+/// `release`. A batch whose
 /// column types differ from `schema`'s is a stream error. Each batch costs one small allocation
 /// for its task beyond the plain export's; waiting costs nothing (the future is woken by
 /// `request`, `cancel` and `batches`). At most 32 batches are handed over per poll before the
