@@ -415,6 +415,29 @@ fn export_hands_every_batch_to_a_spec_consumer_as_requested() {
     }
 }
 
+/// As Arrow C++'s consumer does: tasks kept in a queue, and for each one `request(1)` before
+/// `extract_data`, after the export sent the end and released the handler. The producer struct
+/// must still be valid then (under Miri, a use after free otherwise), and the calls do nothing.
+#[test]
+fn export_survives_request_after_release_before_extraction() {
+    let (schema, input) = batches(3, 2);
+    let consumer = SpecConsumer::new(Plan { initial: 8, ..Plan::default() });
+    // SAFETY: the consumer's handler follows the spec and outlives the export.
+    let export = unsafe { export_async_device_stream(schema, futures::stream::iter(input.clone().into_iter().map(Ok)), consumer.handler()) };
+    assert_eq!(block_on(export).unwrap(), StreamEnd::Finished);
+    assert_eq!(consumer.state.lock().unwrap().released, 1);
+    let producer = consumer.producer();
+    loop {
+        let Some(task) = consumer.state.lock().unwrap().tasks.pop_front() else { break };
+        // SAFETY: what Arrow C++ does; our producer struct lives while a task is not extracted.
+        unsafe { ((*producer).request.unwrap())(producer, 1) };
+        consumer.extract(task);
+    }
+    assert_eq!(consumer.state.lock().unwrap().batches, input);
+    consumer.violations.assert_none();
+    consumer.assert_arrays_released_once();
+}
+
 #[test]
 fn export_of_an_empty_stream_sends_the_schema_then_the_end() {
     let (schema, _) = batches(0, 3);

@@ -3,17 +3,16 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use arrow_array::RecordBatch;
-use arrow_cabi_sys::{ArrowAsyncDeviceStreamHandler, ArrowAsyncProducer};
+use arrow_cabi_sys::ArrowAsyncDeviceStreamHandler;
 use arrow_schema::{ArrowError, DataType, SchemaRef};
 use futures_core::Stream;
 
 use super::consumer::Consumer;
-use super::producer::{self, Demand, Turn};
+use super::producer::{ProducerBlock, Turn};
 use super::task;
 use crate::array::ExportCounts;
 use crate::error::{Error, Path, Result};
@@ -46,9 +45,8 @@ pub struct AsyncDeviceStreamExport {
     batches: Pin<Box<dyn Stream<Item = Result<RecordBatch, ArrowError>> + Send>>,
     /// What each batch's export writes, known from the schema (unless it has views).
     counts: Option<ExportCounts>,
-    demand: Arc<Demand>,
-    /// Our producer struct, freed after the handler's release.
-    producer: Option<Producer>,
+    /// Our producer struct and the consumer's demand, shared with the tasks not yet extracted.
+    producer: Arc<ProducerBlock>,
     /// The handler until its release: `None` once released (or never valid).
     consumer: Option<Consumer>,
     phase: Phase,
@@ -64,21 +62,6 @@ enum Phase {
     Invalid(Option<Error>),
     /// Resolved (the handler released).
     Done,
-}
-
-/// Our producer struct, owned by the export (a raw pointer, since the consumer holds one too).
-struct Producer(NonNull<ArrowAsyncProducer>);
-
-// SAFETY: the struct is only read by the consumer's `request`/`cancel` calls (any thread, as the
-// spec allows) and freed by its owner once; its `Demand` is `Sync`.
-unsafe impl Send for Producer {}
-
-impl Drop for Producer {
-    fn drop(&mut self) {
-        // SAFETY: made by `producer::new`, freed once here, after the handler's release (the
-        // export drops its `Producer` only after releasing the consumer, or never handed it over).
-        unsafe { producer::free(self.0) }
-    }
 }
 
 /// Exports `batches`, of schema `schema`, to the foreign consumer whose handler is `handler`:
@@ -115,26 +98,26 @@ pub unsafe fn export_async_device_stream<S>(
 where
     S: Stream<Item = Result<RecordBatch, ArrowError>> + Send + 'static,
 {
-    let demand = Arc::new(Demand::default());
-    let producer = Producer(producer::new(&demand));
-    // SAFETY: forwarded from the caller; the producer struct lives until after the release
-    // (`consumer` is released before `producer` is dropped, see `finish` and `Drop`).
-    let (consumer, phase) = match unsafe { Consumer::new(handler, producer.0.as_ptr()) } {
+    let producer = ProducerBlock::new();
+    // SAFETY: forwarded from the caller; the producer struct lives as long as the export (and
+    // any task not yet extracted), so past the handler's release.
+    let (consumer, phase) = match unsafe { Consumer::new(handler, producer.as_ptr()) } {
         Ok(consumer) => (Some(consumer), Phase::Start),
         Err(error) => (None, Phase::Invalid(Some(error))),
     };
     let counts = ExportCounts::of_type(&DataType::Struct(schema.fields().clone()));
-    AsyncDeviceStreamExport { schema, batches: Box::pin(batches), counts, demand, producer: Some(producer), consumer, phase }
+    AsyncDeviceStreamExport { schema, batches: Box::pin(batches), counts, producer, consumer, phase }
 }
 
 impl AsyncDeviceStreamExport {
-    /// Releases the handler (its last call), then frees our producer struct; the result is `result`.
+    /// Releases the handler (its last call); later `request`/`cancel` calls do nothing. The
+    /// result is `result`.
     fn finish<T>(&mut self, result: Result<T>) -> Poll<Result<T>> {
         self.phase = Phase::Done;
         if let Some(consumer) = self.consumer.take() {
             consumer.release();
         }
-        self.producer = None;
+        self.producer.demand().close();
         Poll::Ready(result)
     }
 
@@ -163,7 +146,7 @@ impl AsyncDeviceStreamExport {
     /// Hands over what the consumer requested, until it must wait or the stream ended.
     fn stream(&mut self, cx: &mut Context<'_>) -> Poll<Result<StreamEnd>> {
         for _ in 0..BUDGET {
-            match self.demand.turn(cx.waker()) {
+            match self.producer.demand().turn(cx.waker()) {
                 Turn::Wait => return Poll::Pending,
                 Turn::Cancelled => return self.finish(Ok(StreamEnd::Cancelled)),
                 Turn::InvalidRequest(n) => {
@@ -187,8 +170,8 @@ impl AsyncDeviceStreamExport {
             if let Err(error) = crate::stream::check_batch(&self.schema, &batch) {
                 return self.fail(error);
             }
-            self.demand.consume_one();
-            let mut task = task::new(batch, self.counts);
+            self.producer.demand().consume_one();
+            let mut task = task::new(batch, self.counts, Arc::clone(&self.producer));
             let Some(consumer) = &mut self.consumer else { return self.finish(Ok(StreamEnd::Finished)) };
             if let Err(refused) = consumer.on_next_task(Some(&mut task)) {
                 return self.finish(Err(refused));
@@ -224,12 +207,12 @@ impl Future for AsyncDeviceStreamExport {
 
 impl Drop for AsyncDeviceStreamExport {
     /// Dropped before its end: `on_error` with `ECANCELED` (unless the consumer cancelled), then
-    /// `release`, then our producer struct is freed.
+    /// `release`.
     fn drop(&mut self) {
         if self.consumer.is_none() {
             return;
         }
-        if !self.demand.cancelled() {
+        if !self.producer.demand().cancelled() {
             let error = Error::from_errno(libc::ECANCELED, "the producer was dropped before the end of the stream".into());
             let _ = self.fail::<()>(error);
         } else {

@@ -87,11 +87,14 @@ pub(super) struct State {
 }
 
 impl State {
-    /// Stores `waker` (if it is not the one stored already).
-    pub(super) fn store_waker(&mut self, waker: &Waker) {
-        if !self.waker.as_ref().is_some_and(|stored| stored.will_wake(waker)) {
-            self.waker = Some(waker.clone());
+    /// Stores `waker` (if it is not the one stored already); returns the one it replaced, for the
+    /// caller to drop after the lock (a waker's drop may run anything).
+    #[must_use]
+    pub(super) fn store_waker(&mut self, waker: &Waker) -> Option<Waker> {
+        if self.waker.as_ref().is_some_and(|stored| stored.will_wake(waker)) {
+            return None;
         }
+        self.waker.replace(waker.clone())
     }
 
     /// The producer, while asking it for more makes sense: schema accepted, not ended, failed

@@ -63,9 +63,11 @@
 //!   field, so every later field's offset differs (abi.h: `ArrowAsyncProducer` is 40 bytes,
 //!   "ArrowAsyncTask 16, ArrowAsyncProducer 40, ArrowAsyncDeviceStreamHandler 48" as measured
 //!   with gcc on x86_64). **Choice: abi.h**, no producer `release`; the producer struct we hand
-//!   out lives until just after our call to the handler's `release`, as the spec's prose says
-//!   ("The producer maintains ownership of the `ArrowAsyncProducer` and must clean it up *after*
-//!   calling the release callback").
+//!   out lives past our call to the handler's `release`, as the spec's prose says ("The producer
+//!   maintains ownership of the `ArrowAsyncProducer` and must clean it up *after* calling the
+//!   release callback"): until the export and every task not yet extracted are gone, because
+//!   Arrow C++'s consumer calls `request(1)` as it takes each queued task, before extracting it,
+//!   even after the release (`request` and `cancel` do nothing then).
 //! - "Doc vs header mismatches: doc uses `ArrowArrayTask*` and `uint64_t` for request; abi.h uses
 //!   `ArrowAsyncTask*` and `int64_t n` — follow abi.h." **Choice: abi.h**: `request` takes an
 //!   `i64`, and a value `<= 0` ("request n<=0 invalid") is answered by our export with `on_error`

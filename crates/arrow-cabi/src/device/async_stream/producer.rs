@@ -1,8 +1,15 @@
 //! The `ArrowAsyncProducer` our export hands to a foreign consumer: `request` and `cancel` only
 //! record the consumer's demand and wake the export's future, so they are safe to call from any
 //! thread and from inside the handler's own callbacks.
+//!
+//! The struct lives in a reference-counted [`ProducerBlock`] held by the export and by every task
+//! not yet extracted: Arrow C++'s consumer calls `request(1)` when it takes a task from its queue,
+//! before extracting it, which can be after our export released the handler (the spec wants the
+//! struct valid "at least until just before calling release"; the reference consumer needs more).
+//! After the export ended, `request` and `cancel` do nothing.
 
-use std::ptr::{self, NonNull};
+use std::cell::UnsafeCell;
+use std::ptr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 
@@ -26,6 +33,8 @@ struct DemandState {
     invalid_request: Option<i64>,
     /// The export's future, woken by every change.
     waker: Option<Waker>,
+    /// The export ended: later calls change nothing.
+    closed: bool,
 }
 
 /// What the export's future may do next.
@@ -49,9 +58,11 @@ impl Demand {
 
     /// The export's next step; stores `waker` to be woken when the answer may change.
     pub(super) fn turn(&self, waker: &Waker) -> Turn {
+        // Declared before the guard, so dropped after it: a waker's drop may run anything.
+        let mut _replaced = None;
         let mut state = self.lock();
         if !state.waker.as_ref().is_some_and(|stored| stored.will_wake(waker)) {
-            state.waker = Some(waker.clone());
+            _replaced = state.waker.replace(waker.clone());
         }
         if state.cancelled {
             Turn::Cancelled
@@ -75,10 +86,23 @@ impl Demand {
         self.lock().cancelled
     }
 
-    /// Applies `change` and wakes the export's future, outside the lock.
+    /// The export ended (the handler released): forget the waker, ignore later calls.
+    pub(super) fn close(&self) {
+        let waker = {
+            let mut state = self.lock();
+            state.closed = true;
+            state.waker.take()
+        };
+        drop(waker); // outside the lock: a waker's drop may run anything
+    }
+
+    /// Applies `change` and wakes the export's future, outside the lock; nothing once closed.
     fn update(&self, change: impl FnOnce(&mut DemandState)) {
         let waker = {
             let mut state = self.lock();
+            if state.closed {
+                return;
+            }
             change(&mut state);
             state.waker.take()
         };
@@ -88,38 +112,56 @@ impl Demand {
     }
 }
 
-/// Allocates our producer struct for `demand`: device type CPU, no additional metadata. The
-/// struct holds one reference to `demand`, given back by [`free`].
-pub(super) fn new(demand: &Arc<Demand>) -> NonNull<ArrowAsyncProducer> {
-    let producer = Box::new(ArrowAsyncProducer {
-        device_type: ArrowDeviceType::CPU.value(),
-        request: Some(request),
-        cancel: Some(cancel),
-        additional_metadata: ptr::null(),
-        private_data: Arc::into_raw(Arc::clone(demand)).cast_mut().cast(),
-    });
-    NonNull::from(Box::leak(producer))
+/// Our producer struct and the demand behind it, in one reference-counted allocation: the
+/// struct's `private_data` points at the block itself.
+pub(super) struct ProducerBlock {
+    raw: UnsafeCell<ArrowAsyncProducer>,
+    demand: Demand,
 }
 
-/// Frees a producer struct [`new`] made.
-///
-/// # Safety
-/// `producer` came from [`new`], is freed once, and nobody calls it any more: the handler it was
-/// handed to has been released.
-pub(super) unsafe fn free(producer: NonNull<ArrowAsyncProducer>) {
-    // SAFETY: per the caller, the pointer is [`new`]'s `Box::leak` and this is its one reclaim.
-    let producer = unsafe { Box::from_raw(producer.as_ptr()) };
-    // SAFETY: `private_data` is the `Arc::into_raw` of [`new`], reclaimed once, here.
-    drop(unsafe { Arc::from_raw(producer.private_data.cast::<Demand>().cast_const()) });
+// SAFETY: the struct is written once, in `new`, before the block is shared; afterwards only read
+// (by the consumer, from any thread, as the spec allows). `Demand` is `Send + Sync`.
+unsafe impl Send for ProducerBlock {}
+// SAFETY: as above.
+unsafe impl Sync for ProducerBlock {}
+
+impl ProducerBlock {
+    /// A producer on CPU, with no additional metadata. One allocation.
+    pub(super) fn new() -> Arc<Self> {
+        let block = Arc::new(ProducerBlock {
+            raw: UnsafeCell::new(ArrowAsyncProducer {
+                device_type: ArrowDeviceType::CPU.value(),
+                request: Some(request),
+                cancel: Some(cancel),
+                additional_metadata: ptr::null(),
+                private_data: ptr::null_mut(),
+            }),
+            demand: Demand::default(),
+        });
+        let me = Arc::as_ptr(&block).cast_mut().cast();
+        // SAFETY: the block is not shared yet: nothing else reads the struct.
+        unsafe { (*block.raw.get()).private_data = me };
+        block
+    }
+
+    /// The struct to hand to the consumer, valid as long as this block.
+    pub(super) fn as_ptr(&self) -> *mut ArrowAsyncProducer {
+        self.raw.get()
+    }
+
+    /// What the consumer asked for.
+    pub(super) fn demand(&self) -> &Demand {
+        &self.demand
+    }
 }
 
 /// The demand behind a producer struct of ours, or `None` for NULL.
 ///
 /// # Safety
-/// `producer` is NULL or a struct [`new`] made, not yet freed.
+/// `producer` is NULL or the struct of a [`ProducerBlock`] still alive.
 unsafe fn demand<'a>(producer: *mut ArrowAsyncProducer) -> Option<&'a Demand> {
-    // SAFETY: per the caller; `private_data` points at the `Demand` the struct keeps alive.
-    unsafe { producer.as_ref().and_then(|p| p.private_data.cast::<Demand>().as_ref()) }
+    // SAFETY: per the caller; `private_data` points at the block that holds the struct.
+    unsafe { producer.as_ref().and_then(|p| p.private_data.cast::<ProducerBlock>().as_ref()).map(ProducerBlock::demand) }
 }
 
 /// `request(n)`: `n` more tasks; `n <= 0` is recorded as the consumer's error (the export answers

@@ -111,7 +111,9 @@ impl AsyncDeviceStreamReader {
                     Path::root("handler").invalid("the producer released the handler before calling on_schema")
                 }
                 None => {
-                    state.store_waker(cx.waker());
+                    let replaced = state.store_waker(cx.waker());
+                    drop(state);
+                    drop(replaced);
                     return Poll::Pending;
                 }
             },
@@ -140,7 +142,9 @@ impl AsyncDeviceStreamReader {
             self.done = true;
             return Poll::Ready(None);
         }
-        state.store_waker(cx.waker());
+        let replaced = state.store_waker(cx.waker());
+        drop(state);
+        drop(replaced);
         Poll::Pending
     }
 

@@ -7,7 +7,10 @@ use std::ptr;
 use arrow_array::RecordBatch;
 use arrow_cabi_sys::{ArrowAsyncTask, ArrowDeviceArray};
 
+use std::sync::Arc;
+
 use super::super::FFI_ArrowDeviceArray;
+use super::producer::ProducerBlock;
 use crate::array::{ExportCounts, FFI_ArrowArray};
 use crate::boundary;
 
@@ -16,13 +19,17 @@ struct Pending {
     batch: RecordBatch,
     /// The export's counts, known from the stream's schema.
     counts: Option<ExportCounts>,
+    /// Keeps the producer struct valid until the task is extracted: Arrow C++'s consumer calls
+    /// `request` before it extracts a task, possibly after the export released the handler.
+    _producer: Arc<ProducerBlock>,
 }
 
-/// A task owning `batch`: one allocation, freed by its `extract_data`.
-pub(super) fn new(batch: RecordBatch, counts: Option<ExportCounts>) -> ArrowAsyncTask {
+/// A task owning `batch` (and a reference to the producer): one allocation, freed by its
+/// `extract_data`.
+pub(super) fn new(batch: RecordBatch, counts: Option<ExportCounts>, producer: Arc<ProducerBlock>) -> ArrowAsyncTask {
     ArrowAsyncTask {
         extract_data: Some(extract_data),
-        private_data: Box::into_raw(Box::new(Pending { batch, counts })).cast(),
+        private_data: Box::into_raw(Box::new(Pending { batch, counts, _producer: producer })).cast(),
     }
 }
 
@@ -42,7 +49,7 @@ unsafe extern "C" fn extract_data(task: *mut ArrowAsyncTask, out: *mut ArrowDevi
     }
     // SAFETY: `private_data` came from `Box::into_raw` in [`new`] and was reset above, so it is
     // reclaimed once.
-    let Pending { batch, counts } = *unsafe { Box::from_raw(pending) };
+    let Pending { batch, counts, _producer } = *unsafe { Box::from_raw(pending) };
     let result = boundary::catch(|| {
         if !out.is_null() {
             let array = FFI_ArrowDeviceArray::from_host(FFI_ArrowArray::from_batch_counted(batch, counts));
