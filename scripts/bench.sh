@@ -2,7 +2,8 @@
 # Regenerates BENCHMARKS.md, benchmarks/cost-per-column.png and benchmarks/ratio-per-path.png
 # (issues 6 and 12), in about 12 minutes on 2 cores:
 #   1. builds the criterion bench and the instruction-count example (cargo profile `bench`);
-#   2. runs the criterion bench `crossing` (arrow-cabi and arrow-rs's ffi side by side, every path);
+#   2. runs the criterion benches `crossing` (arrow-cabi and arrow-rs's ffi side by side, every path)
+#      and `async_stream` (the async device stream beside the synchronous one);
 #   3. counts instructions with callgrind for each case: (count at N iterations - count at 0) / N;
 #   4. runs tests/memory_flat.rs for its allocator figures;
 #   5. builds the Python package (release) into .venv and runs scripts/bench_python.py (the hop
@@ -25,11 +26,12 @@ mkdir -p benchmarks
 "$python" -c "import matplotlib" 2>/dev/null || "$python" -m pip install --quiet --disable-pip-version-check matplotlib
 
 echo "== build" >&2
-cargo build --profile bench -p arrow-cabi --bench crossing --example crossing_instructions
+cargo build --profile bench -p arrow-cabi --bench crossing --bench async_stream --example crossing_instructions
 
 if [ -z "${SKIP_CRITERION:-}" ]; then
     echo "== criterion" >&2
     cargo bench -p arrow-cabi --bench crossing
+    cargo bench -p arrow-cabi --bench async_stream
 fi
 
 bin="$target/release/examples/crossing_instructions"

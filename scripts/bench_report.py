@@ -169,6 +169,7 @@ def main():
     w("")
     path_ratios = paths_section(w, per_batch, count)
     device_section(w, per_batch, count)
+    async_section(w, per_batch)
     w("## Stream round trip, per batch")
     w("")
     w("Export a reader of 100 batches (the same batch repeated) through the C Stream Interface, import it,")
@@ -361,6 +362,29 @@ def device_section(w, per_batch, count):
             f"| {shape.upper()} | {fmt_time(plain_t)} | {fmt_time(device_t)} | {extra(plain_t, device_t)} "
             f"| {fmt_count(plain_i)} | {fmt_count(device_i)} | {extra(plain_i, device_i)} |"
         )
+    w("")
+
+
+def async_section(w, per_batch):
+    """Batches per second through the async device stream beside the synchronous device stream."""
+    w("## The async device stream beside the synchronous device stream")
+    w("")
+    w("100 batches through `export_async_device_stream` (a `futures::Stream` of the batch) into")
+    w("`AsyncDeviceStreamReader`, both futures polled by `futures::executor::block_on` on one thread,")
+    w("beside the synchronous device stream (`FFI_ArrowDeviceArrayStream::new` →")
+    w("`ArrowDeviceArrayStreamReader`); criterion bench `crates/arrow-cabi/benches/async_stream.rs`, group")
+    w("`<shape>-async_roundtrip`, per batch (the stream's median / 100), and batches per second (10⁹ / that).")
+    w("Queue size 16 (requests in bulk) and 1 (one `request(1)` per batch: the most back-and-forth). Zero-copy")
+    w("asserted before timing. Each async batch costs a task allocation, a wake and a mutex round per side")
+    w("beyond the synchronous path.")
+    w("")
+    w("| shape | sync device stream | async, queue 16 | async, queue 1 | batches/s sync | batches/s async 16 | batches/s async 1 |")
+    w("|---|---|---|---|---|---|---|")
+    for shape in ("s1", "s2", "s3"):
+        group = f"{shape}-async_roundtrip"
+        times = [per_batch(group, bench, BATCHES) for bench in ("arrow-cabi-device", "arrow-cabi-async", "arrow-cabi-async-q1")]
+        rate = lambda ns: f"{1e9 / ns:,.0f}" if ns else "n/a"
+        w(f"| {shape.upper()} | " + " | ".join(fmt_time(t) for t in times) + " | " + " | ".join(rate(t) for t in times) + " |")
     w("")
 
 

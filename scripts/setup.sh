@@ -15,7 +15,8 @@ fi
 rustup component add --toolchain nightly miri rust-src >/dev/null
 cargo +nightly miri setup >/dev/null 2>&1
 
-# g++ builds the Arrow C++ shim of python/tests/test_device_cpp.py (against pyarrow's libarrow);
+# g++ builds the Arrow C++ shims of python/tests/test_device_cpp.py and crates/arrow-cabi/tests/async_cpp.rs
+# (against pyarrow's libarrow, so pyarrow is installed above, before test-all.sh runs the Rust tests);
 # valgrind runs the pyarrow interop tests under memcheck (scripts/test-all.sh).
 missing=""
 command -v g++ >/dev/null || missing="$missing g++"

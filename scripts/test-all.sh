@@ -11,8 +11,8 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 
-# The gold files, the ADBC driver and the C++ / Python peers must be found: a missing one fails
-# instead of skipping.
+# The gold files, the ADBC driver and the Arrow C++ peer (pyarrow's libarrow and g++, installed by
+# setup.sh above) must be found: a missing one fails instead of skipping.
 export ARROW_CABI_REQUIRE_GOLDEN=1 ARROW_CABI_REQUIRE_ADBC=1 ARROW_CABI_REQUIRE_PEERS=1
 
 start=$SECONDS

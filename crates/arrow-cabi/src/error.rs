@@ -30,6 +30,15 @@ pub enum Error {
         /// The producer's `get_last_error` message, or a note that it had none.
         message: String,
     },
+    /// A consumer's handler callback (`on_schema`, `on_next_task` of an async device stream)
+    /// returned a non-zero code: the consumer asked the producer to stop.
+    #[error("the consumer's {callback} returned {} ({code}); the stream was stopped", errno_name(*.code))]
+    Consumer {
+        /// The handler callback that refused.
+        callback: &'static str,
+        /// The errno-like code it returned.
+        code: i32,
+    },
     /// Rust code behind a C callback panicked; the panic was caught at the boundary.
     #[error("panic in a C callback: {0}")]
     Panic(String),
@@ -49,7 +58,7 @@ impl Error {
             Error::Arrow(ArrowError::IoError(..)) => libc::EIO,
             Error::Arrow(ArrowError::NotYetImplemented(_)) | Error::Unsupported(_) => libc::ENOSYS,
             Error::Arrow(ArrowError::MemoryError(_)) => libc::ENOMEM,
-            Error::Producer { code, .. } => *code,
+            Error::Producer { code, .. } | Error::Consumer { code, .. } => *code,
             _ => libc::EINVAL,
         }
     }
@@ -69,6 +78,7 @@ pub(crate) fn errno_name(code: i32) -> &'static str {
         libc::ENOSYS => "ENOSYS",
         libc::EDOM => "EDOM",
         libc::ERANGE => "ERANGE",
+        libc::ECANCELED => "ECANCELED",
         _ => "error code",
     }
 }
@@ -89,7 +99,7 @@ impl From<Error> for ArrowError {
                 _ => ArrowError::IoError(error.to_string(), std::io::Error::other(error.to_string())),
             },
             Error::Invalid { .. } => ArrowError::CDataInterface(error.to_string()),
-            Error::Panic(_) => ArrowError::ExternalError(Box::new(error)),
+            Error::Panic(_) | Error::Consumer { .. } => ArrowError::ExternalError(Box::new(error)),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! arrow-cabi moves Apache Arrow data across the Arrow C ABI: the C Data Interface (`ArrowSchema`,
-//! `ArrowArray`), the C Stream Interface (`ArrowArrayStream`) and the C Device Data Interface
-//! (`ArrowDeviceArray`, `ArrowDeviceArrayStream`: CPU memory, see [`device`]), on arrow-rs's
-//! in-memory types.
+//! `ArrowArray`), the C Stream Interface (`ArrowArrayStream`), the C Device Data Interface
+//! (`ArrowDeviceArray`, `ArrowDeviceArrayStream`: CPU memory, see [`device`]) and the Async Device
+//! Stream Interface (a `futures::Stream` of batches both ways, see [`device::async_stream`]), on
+//! arrow-rs's in-memory types.
 //!
 //! It keeps the names of arrow-rs's `ffi` and `ffi_stream` modules, so switching is a change of `use`
 //! lines, and it checks everything a foreign producer hands over: a malformed struct is an [`Error`]
@@ -63,6 +64,8 @@
 //! | [`RecordBatchStreamReader`](ffi_stream::RecordBatchStreamReader), [`ArrayStreamReader`](ffi_stream::ArrayStreamReader) | yes | no | each owns a stream |
 //! | [`FFI_ArrowDeviceArray`](device::FFI_ArrowDeviceArray), [`DeviceArrayTree`](device::DeviceArrayTree) | yes | yes | as a plain array; `sync_event` is never dereferenced |
 //! | [`FFI_ArrowDeviceArrayStream`](device::FFI_ArrowDeviceArrayStream), [`ArrowDeviceArrayStreamReader`](device::ArrowDeviceArrayStreamReader) | yes | no | as the plain stream and its reader |
+//! | [`AsyncDeviceStreamExport`](device::AsyncDeviceStreamExport) | yes | no | a future, polled by one thread at a time; the handler it drives may be called from any thread |
+//! | [`AsyncDeviceStreamReader`](device::AsyncDeviceStreamReader) | yes | no | a stream, polled by one thread at a time; its handler's callbacks may run on any thread (their state is behind a mutex) |
 //! | [`ImportPlan`], [`Validation`], [`Nullability`], [`Flags`](ffi::Flags), [`Error`], [`format::Format`], [`format::FormatError`], [`metadata::MetadataError`] | yes | yes | plain data |
 //!
 //! Imported arrays are arrow-rs arrays (`Send + Sync`): their buffers may be dropped on any thread, and

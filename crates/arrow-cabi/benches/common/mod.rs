@@ -137,6 +137,32 @@ pub fn collect_ours_device(batch: &RecordBatch) -> Vec<RecordBatch> {
     reader.collect::<Result<_, _>>().expect("import batches")
 }
 
+/// arrow-cabi through the async device stream: the batches as a `futures::Stream` into
+/// `export_async_device_stream`, driving an `AsyncDeviceStreamReader` of queue size `queue_size`,
+/// both polled by `futures::executor::block_on` on this thread (no runtime, no thread hop).
+pub fn roundtrip_ours_async(batch: &RecordBatch, queue_size: usize) -> usize {
+    async_batches(batch, queue_size, |batch| batch.num_rows()).into_iter().sum()
+}
+
+/// As [`collect_ours`], through the async device stream.
+pub fn collect_ours_async(batch: &RecordBatch, queue_size: usize) -> Vec<RecordBatch> {
+    async_batches(batch, queue_size, |batch| batch)
+}
+
+/// Each batch of one async round trip, mapped by `each` as it arrives.
+fn async_batches<T>(batch: &RecordBatch, queue_size: usize, each: impl FnMut(RecordBatch) -> T) -> Vec<T> {
+    use futures::StreamExt;
+    let owned = batch.clone();
+    let batches = futures::stream::iter((0..BATCHES_PER_STREAM).map(move |_| Ok(owned.clone())));
+    let mut reader = arrow_cabi::device::AsyncDeviceStreamReader::new(queue_size);
+    // SAFETY: our own handler, which lives until the export releases it.
+    let export = unsafe { arrow_cabi::device::export_async_device_stream(batch.schema(), batches, reader.handler()) };
+    let read = reader.map(|batch| batch.expect("import batch")).map(each).collect::<Vec<_>>();
+    let (end, read) = futures::executor::block_on(futures::future::join(export, read));
+    end.expect("export");
+    read
+}
+
 /// arrow-rs `ffi_stream`.
 pub fn roundtrip_arrow_rs(batch: &RecordBatch) -> usize {
     let stream = arrow::ffi_stream::FFI_ArrowArrayStream::new(Box::new(reader(batch)));

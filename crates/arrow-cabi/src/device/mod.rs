@@ -29,6 +29,10 @@
 //! [`FFI_ArrowDeviceArrayStream::into_host_stream`] convert between a foreign plain stream and a
 //! CPU device stream both ways, zero-copy (the one consumer inside the one producer).
 //!
+//! Async device streams ([`async_stream`]): [`export_async_device_stream`] drives a foreign
+//! `ArrowAsyncDeviceStreamHandler` with a `futures::Stream` of batches, and
+//! [`AsyncDeviceStreamReader`] reads a foreign async producer as one.
+//!
 //! ```
 //! use std::sync::Arc;
 //! use arrow_array::{ArrayRef, Int32Array, RecordBatch};
@@ -43,6 +47,7 @@
 //! ```
 
 mod array;
+pub mod async_stream;
 mod device_type;
 mod import;
 mod interface;
@@ -51,6 +56,7 @@ mod stream;
 mod tree;
 
 pub use array::FFI_ArrowDeviceArray;
+pub use async_stream::{export_async_device_stream, AsyncDeviceStreamExport, AsyncDeviceStreamReader, StreamEnd};
 pub use device_type::ArrowDeviceType;
 pub use import::{
     export_device_array, export_device_batch, from_device_ffi, from_device_ffi_and_data_type, import_device_array,

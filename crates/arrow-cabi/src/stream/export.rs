@@ -51,15 +51,23 @@ impl<I: Iterator<Item = Result<RecordBatch, ArrowError>> + Send> Source for Batc
 
     fn next_array(&mut self) -> Option<Result<FFI_ArrowArray>> {
         Some(match self.batches.next()? {
-            Ok(batch) if fits(&self.schema, &batch) => Ok(FFI_ArrowArray::from_batch_counted(batch, self.counts)),
-            Ok(batch) => Err(Error::Arrow(ArrowError::SchemaError(format!(
-                "batch does not match the stream's schema: declared {}, got {}",
-                DataType::Struct(self.schema.fields().clone()),
-                DataType::Struct(batch.schema().fields().clone())
-            )))),
+            Ok(batch) => check_batch(&self.schema, &batch).map(|()| FFI_ArrowArray::from_batch_counted(batch, self.counts)),
             Err(error) => Err(error.into()),
         })
     }
+}
+
+/// A batch whose columns do not have the stream's declared types is an error naming both types
+/// (the async export shares this check).
+pub(crate) fn check_batch(schema: &SchemaRef, batch: &RecordBatch) -> Result<()> {
+    if fits(schema, batch) {
+        return Ok(());
+    }
+    Err(Error::Arrow(ArrowError::SchemaError(format!(
+        "batch does not match the stream's schema: declared {}, got {}",
+        DataType::Struct(schema.fields().clone()),
+        DataType::Struct(batch.schema().fields().clone())
+    ))))
 }
 
 /// Whether the batch's columns have the declared schema's types (names and metadata may differ).

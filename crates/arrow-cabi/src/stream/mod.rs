@@ -4,6 +4,7 @@
 //! code with the device fields.
 
 mod export;
+pub(crate) use export::check_batch;
 mod import;
 pub(crate) mod interface;
 
