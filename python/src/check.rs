@@ -4,7 +4,7 @@
 //! `python -m arrow_cabi check`.
 
 use arrow_cabi::check::{
-    check_array, check_device_array, check_device_stream, check_stream_with, Finding, Observer, Options, Summary,
+    check_array, check_device_array, check_device_stream, check_stream_with, Collected, Options, Summary,
 };
 use arrow_cabi::device::{FFI_ArrowDeviceArray, FFI_ArrowDeviceArrayStream};
 use arrow_cabi::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
@@ -19,22 +19,6 @@ type PyFinding = (&'static str, &'static str, String, String);
 
 /// What `_check` returns: (kind, findings, notes, batches, rows).
 type Checked = (&'static str, Vec<PyFinding>, Vec<String>, usize, u64);
-
-/// What a check saw: findings and notes.
-#[derive(Default)]
-struct Seen {
-    findings: Vec<Finding>,
-    notes: Vec<String>,
-}
-
-impl Observer for Seen {
-    fn finding(&mut self, finding: Finding) {
-        self.findings.push(finding);
-    }
-    fn note(&mut self, note: &str) {
-        self.notes.push(note.to_owned());
-    }
-}
 
 /// The two capsules of an `__arrow_c_array__` / `__arrow_c_device_array__` result, taken.
 fn take_pair<A: CapsuleStruct>(pair: Bound<'_, PyAny>, method: &str) -> PyResult<(A, FFI_ArrowSchema)> {
@@ -61,7 +45,7 @@ pub fn _check(
     max_batches: Option<usize>,
 ) -> PyResult<Checked> {
     let options = Options::default().max_batches(max_batches);
-    let mut seen = Seen::default();
+    let mut seen = Collected::default();
     let has = |name: &str| obj.hasattr(name);
     let plain = device != Some(true);
     let devices = device != Some(false);

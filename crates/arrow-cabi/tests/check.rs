@@ -12,7 +12,7 @@ mod common;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Int32Array, RecordBatch, RecordBatchIterator, StringArray};
-use arrow_cabi::check::{check_array, check_device_array, check_device_stream, check_stream, Finding, Observer, Options, Rule};
+use arrow_cabi::check::{check_array, check_device_array, check_device_stream, check_stream, Collected, Finding, Options, Rule};
 use arrow_cabi::device::{export_device_batch, export_device_batches, ArrowDeviceType, FFI_ArrowDeviceArray};
 use arrow_cabi::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_cabi::ffi_stream::{export_batches, FFI_ArrowArrayStream};
@@ -79,7 +79,7 @@ proptest! {
     #[cfg_attr(miri, ignore)]
     fn our_device_exports_are_clean(batch in record_batch()) {
         let batches = vec![batch.clone(), batch.slice(0, batch.num_rows() / 2)];
-        let mut seen = Seen::default();
+        let mut seen = Collected::default();
         let stream = export_device_batches(batch.schema(), batches.clone().into_iter().map(Ok));
         let summary = check_device_stream(stream, &Options::default(), &mut seen);
         prop_assert!(seen.findings.is_empty() && seen.notes.is_empty(), "stream: {seen:#?}");
@@ -92,26 +92,10 @@ proptest! {
     }
 }
 
-/// An observer that keeps the findings and the notes.
-#[derive(Debug, Default)]
-struct Seen {
-    findings: Vec<Finding>,
-    notes: Vec<String>,
-}
-
-impl Observer for Seen {
-    fn finding(&mut self, finding: Finding) {
-        self.findings.push(finding);
-    }
-    fn note(&mut self, note: &str) {
-        self.notes.push(note.to_owned());
-    }
-}
-
 #[test]
 fn our_device_stream_of_two_columns_is_clean() {
     let batch = two_columns();
-    let mut seen = Seen::default();
+    let mut seen = Collected::default();
     let stream = export_device_batches(batch.schema(), vec![Ok(batch.clone()), Ok(batch)]);
     let summary = check_device_stream(stream, &Options::default().max_batches(Some(5)), &mut seen);
     assert!(seen.findings.is_empty() && seen.notes.is_empty(), "{seen:#?}");
@@ -130,7 +114,7 @@ fn device_fields_are_checked_and_another_devices_buffers_are_not_read() {
     raw.reserved[2] = 1;
     // SAFETY: still our own export (the fields changed are not read by its release).
     let array = unsafe { FFI_ArrowDeviceArray::from_sys(raw) };
-    let mut seen = Seen::default();
+    let mut seen = Collected::default();
     check_device_array(array, schema, &mut seen);
     let found: Vec<(Rule, &str)> = rules(&seen.findings);
     let expected = [
@@ -149,7 +133,7 @@ fn device_fields_are_checked_and_another_devices_buffers_are_not_read() {
     unsafe { *(**raw.children.add(1)).buffers.add(2) = BAD.as_ptr().cast() };
     // SAFETY: our own export, its buffers described as device addresses (never read as such).
     let array = unsafe { FFI_ArrowDeviceArray::new(FFI_ArrowArray::from_sys(raw), ArrowDeviceType::CUDA, 0, std::ptr::null_mut()) };
-    let mut seen = Seen::default();
+    let mut seen = Collected::default();
     let summary = check_device_array(array, schema, &mut seen);
     assert!(seen.findings.is_empty(), "{seen:#?}");
     assert_eq!(summary.rows, 3);

@@ -105,6 +105,25 @@ impl Observer for Vec<Finding> {
     }
 }
 
+/// An observer that keeps what a check reports, in order: its findings and its notes (steps and
+/// batches are not kept). One push per finding or note.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// Every finding, in the order found.
+    pub findings: Vec<Finding>,
+    /// Every note, in the order given.
+    pub notes: Vec<String>,
+}
+
+impl Observer for Collected {
+    fn finding(&mut self, finding: Finding) {
+        self.findings.push(finding);
+    }
+    fn note(&mut self, note: &str) {
+        self.notes.push(note.to_owned());
+    }
+}
+
 /// How a stream check runs. `Options::default()` reads the stream to its end.
 #[non_exhaustive]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
