@@ -1,9 +1,9 @@
 //! Prints what an input decodes to, for reading a finding: `cargo run --example show -- TARGET FILE`.
 
-use arrow_cabi_fuzz::desc::{ArrayDesc, SchemaDesc};
+use arrow_cabi_fuzz::case::ArrayCase;
+use arrow_cabi_fuzz::desc::SchemaDesc;
 use arrow_cabi_fuzz::input::Reader;
 use arrow_cabi_fuzz::stream::Script;
-use arrow_cabi_fuzz::types;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -16,9 +16,10 @@ fn main() {
             println!("{:#?}", Script::read(&mut input));
         }
         _ => {
-            println!("type: {}", types::pick(input.u8()));
-            println!("call: {}", input.u8() % 3);
-            println!("{:#?}", ArrayDesc::read(&mut input));
+            let case = ArrayCase::read(&mut input);
+            println!("type: {}", case.data_type);
+            println!("call: {}", case.call % 3);
+            println!("{:#?}", case.desc);
         }
     }
 }

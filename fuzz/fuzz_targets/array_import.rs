@@ -8,28 +8,23 @@
 use arrow_cabi::array::{import_array_as, import_array_with};
 use arrow_cabi::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_cabi::{import_array, ImportPlan, Validation};
+use arrow_cabi_fuzz::case::ArrayCase;
 use arrow_cabi_fuzz::check;
-use arrow_cabi_fuzz::desc::ArrayDesc;
 use arrow_cabi_fuzz::input::Reader;
 use arrow_cabi_fuzz::producer::Producer;
-use arrow_cabi_fuzz::sizes::fit_buffers;
-use arrow_cabi_fuzz::types;
 use arrow_schema::Field;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut input = Reader::new(data);
-    let data_type = types::pick(input.u8());
-    let call = input.u8() % 3;
-    let mut desc = ArrayDesc::read(&mut input);
-    if !fit_buffers(&mut desc, data_type) {
+    let Some(ArrayCase { data_type, call, desc }) = ArrayCase::read_fitted(&mut input) else {
         return; // a buffer would have to be larger than the producer hands out
-    }
+    };
     let producer = Producer::new();
     // SAFETY: the producer built an array that follows the C Data Interface in everything an
     // importer cannot check (pointers valid, allocations as large as their counts claim).
     let array = unsafe { FFI_ArrowArray::from_sys(producer.array(&desc)) };
-    let imported = match call {
+    let imported = match call % 3 {
         0 => {
             let schema = FFI_ArrowSchema::try_from(&Field::new("f", data_type.clone(), true)).expect("the table's types export");
             import_array(array, &schema, Validation::Full).map(|(_, array)| array)

@@ -12,12 +12,10 @@
 use arrow_cabi::array::import_array_as;
 use arrow_cabi::device::{import_device_array_as, ArrowDeviceType, DeviceArrayTree, FFI_ArrowDeviceArray};
 use arrow_cabi::{Error, Validation};
+use arrow_cabi_fuzz::case::ArrayCase;
 use arrow_cabi_fuzz::check;
-use arrow_cabi_fuzz::desc::ArrayDesc;
 use arrow_cabi_fuzz::input::Reader;
 use arrow_cabi_fuzz::producer::Producer;
-use arrow_cabi_fuzz::sizes::fit_buffers;
-use arrow_cabi_fuzz::types;
 use arrow_cabi_sys::ArrowDeviceArray;
 use libfuzzer_sys::fuzz_target;
 
@@ -36,12 +34,9 @@ const DEVICES: [ArrowDeviceType; 8] = [
 
 fuzz_target!(|data: &[u8]| {
     let mut input = Reader::new(data);
-    let data_type = types::pick(input.u8());
-    let call = input.u8() % 3;
-    let mut desc = ArrayDesc::read(&mut input);
-    if !fit_buffers(&mut desc, data_type) {
+    let Some(ArrayCase { data_type, call, desc }) = ArrayCase::read_fitted(&mut input) else {
         return; // a buffer would have to be larger than the producer hands out
-    }
+    };
     let device = DEVICES[usize::from(input.u8()) % DEVICES.len()];
     let device_id = input.int();
     let mut event = 0u64;
@@ -55,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
     // writes them, so the synchronised import's promise holds.
     let array = unsafe { FFI_ArrowDeviceArray::from_sys(raw) };
     let host_readable = device == ArrowDeviceType::CPU || device.is_host_accessible_after_sync();
-    match call {
+    match call % 3 {
         0 => {
             let imported = import_device_array_as(array, data_type, Validation::Full);
             match &imported {

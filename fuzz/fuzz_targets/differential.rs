@@ -12,13 +12,12 @@ use arrow_array::ffi as arrow_ffi;
 use arrow_cabi::array::import_array_as;
 use arrow_cabi::ffi::FFI_ArrowArray;
 use arrow_cabi::Validation;
+use arrow_cabi_fuzz::case::ArrayCase;
 use arrow_cabi_fuzz::check;
 use arrow_cabi_fuzz::desc::ArrayDesc;
 use arrow_cabi_fuzz::gate::{arrow_rs_can_read, arrow_rs_known_fault, arrow_rs_known_leniency};
 use arrow_cabi_fuzz::input::Reader;
 use arrow_cabi_fuzz::producer::Producer;
-use arrow_cabi_fuzz::sizes::fit_buffers;
-use arrow_cabi_fuzz::types;
 use arrow_data::ArrayData;
 use arrow_schema::DataType;
 use libfuzzer_sys::fuzz_target;
@@ -43,12 +42,10 @@ fn arrow_rs(producer: &Producer, desc: &ArrayDesc, data_type: &DataType) -> Resu
 
 fuzz_target!(|data: &[u8]| {
     let mut input = Reader::new(data);
-    let data_type = types::pick(input.u8());
-    let _call = input.u8(); // the byte array_import reads, so that the two share a corpus
-    let mut desc = ArrayDesc::read(&mut input);
-    if !fit_buffers(&mut desc, data_type) {
+    // The call byte is array_import's; read here so that the targets share a corpus.
+    let Some(ArrayCase { data_type, desc, .. }) = ArrayCase::read_fitted(&mut input) else {
         return; // a buffer would have to be larger than the producer hands out
-    }
+    };
     let producer = Producer::new();
     // SAFETY: as in array_import.
     let ours = import_array_as(unsafe { FFI_ArrowArray::from_sys(producer.array(&desc)) }, data_type, Validation::Full);

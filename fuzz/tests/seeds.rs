@@ -9,7 +9,8 @@ use arrow_array::ffi as arrow_ffi;
 use arrow_cabi::array::import_array_as;
 use arrow_cabi::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_cabi::Validation;
-use arrow_cabi_fuzz::desc::{ArrayDesc, SchemaDesc};
+use arrow_cabi_fuzz::case::ArrayCase;
+use arrow_cabi_fuzz::desc::SchemaDesc;
 use arrow_cabi_fuzz::gate::{arrow_rs_can_read, arrow_rs_known_fault};
 use arrow_cabi_fuzz::input::Reader;
 use arrow_cabi_fuzz::producer::Producer;
@@ -28,9 +29,7 @@ fn seeds(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
 fn array_seeds_import_in_both_implementations() {
     for (path, bytes) in seeds("array_import") {
         let mut input = Reader::new(&bytes);
-        let data_type = types::pick(input.u8());
-        input.u8();
-        let desc = ArrayDesc::read(&mut input);
+        let ArrayCase { data_type, desc, .. } = ArrayCase::read(&mut input);
         assert!(input.is_empty(), "{path:?}: bytes left over");
         let producer = Producer::new();
         // SAFETY: the producer builds valid C structs.
