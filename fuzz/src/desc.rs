@@ -155,6 +155,34 @@ impl Budget {
         self.0 += 1;
         true
     }
+
+    /// What follows a node's own fields, in either tree: the number of children (at most
+    /// [`MAX_CHILDREN`]), the children (as many as the budget allows), a presence byte and the
+    /// dictionary, each node read by `read` one level below `depth`.
+    fn below<T>(&mut self, r: &mut Reader, depth: usize, read: fn(&mut Reader, usize, &mut Budget) -> T) -> (Vec<T>, Option<Box<T>>) {
+        let n = r.u8().min(MAX_CHILDREN);
+        let mut children = Vec::new();
+        for _ in 0..n {
+            if !self.nested(depth + 1) {
+                break;
+            }
+            children.push(read(r, depth + 1, self));
+        }
+        let dictionary = (r.u8() != 0 && self.nested(depth + 1)).then(|| Box::new(read(r, depth + 1, self)));
+        (children, dictionary)
+    }
+}
+
+/// Encodes what [`Budget::below`] decodes: the children, then the dictionary, each by `write`.
+fn write_below<T>(w: &mut Writer, children: &[T], dictionary: Option<&T>, write: fn(&T, &mut Writer)) {
+    w.u8(children.len() as u8);
+    for child in children {
+        write(child, w);
+    }
+    w.u8(u8::from(dictionary.is_some()));
+    if let Some(dictionary) = dictionary {
+        write(dictionary, w);
+    }
 }
 
 impl SchemaDesc {
@@ -169,15 +197,7 @@ impl SchemaDesc {
         let metadata = r.opt_blob().map(<[u8]>::to_vec);
         let flags = r.int();
         let shape = r.u8();
-        let n = r.u8().min(MAX_CHILDREN);
-        let mut children = Vec::new();
-        for _ in 0..n {
-            if !budget.nested(depth + 1) {
-                break;
-            }
-            children.push(Self::read_node(r, depth + 1, budget));
-        }
-        let dictionary = (r.u8() != 0 && budget.nested(depth + 1)).then(|| Box::new(Self::read_node(r, depth + 1, budget)));
+        let (children, dictionary) = budget.below(r, depth, Self::read_node);
         SchemaDesc { format, name, metadata, flags, released: shape & 1 != 0, children_count: Count::from_bits(shape >> 1), children, dictionary }
     }
 
@@ -188,14 +208,7 @@ impl SchemaDesc {
         w.opt_blob(self.metadata.as_deref());
         w.int(self.flags);
         w.u8(u8::from(self.released) | self.children_count.bits() << 1);
-        w.u8(self.children.len() as u8);
-        for child in &self.children {
-            child.write(w);
-        }
-        w.u8(u8::from(self.dictionary.is_some()));
-        if let Some(dictionary) = &self.dictionary {
-            dictionary.write(w);
-        }
+        write_below(w, &self.children, self.dictionary.as_deref(), Self::write);
     }
 
     /// Describes an unreleased, well-formed C schema (an export's).
@@ -267,15 +280,7 @@ impl ArrayDesc {
                 _ => BufferDesc::Misaligned(r.blob().to_vec()),
             })
             .collect();
-        let n_children = r.u8().min(MAX_CHILDREN);
-        let mut children = Vec::new();
-        for _ in 0..n_children {
-            if !budget.nested(depth + 1) {
-                break;
-            }
-            children.push(Self::read_node(r, depth + 1, budget));
-        }
-        let dictionary = (r.u8() != 0 && budget.nested(depth + 1)).then(|| Box::new(Self::read_node(r, depth + 1, budget)));
+        let (children, dictionary) = budget.below(r, depth, Self::read_node);
         ArrayDesc {
             length,
             null_count,
@@ -309,14 +314,7 @@ impl ArrayDesc {
                 }
             }
         }
-        w.u8(self.children.len() as u8);
-        for child in &self.children {
-            child.write(w);
-        }
-        w.u8(u8::from(self.dictionary.is_some()));
-        if let Some(dictionary) = &self.dictionary {
-            dictionary.write(w);
-        }
+        write_below(w, &self.children, self.dictionary.as_deref(), Self::write);
     }
 
     /// Describes an unreleased, well-formed C array (an export's) of `data_type`, copying each
