@@ -87,15 +87,6 @@ impl fmt::Display for Producer {
     }
 }
 
-type StreamFn = unsafe extern "C" fn(*mut ArrowArrayStream) -> c_int;
-type StreamArgFn = unsafe extern "C" fn(*const c_char, *mut ArrowArrayStream) -> c_int;
-type ArrayFn = unsafe extern "C" fn(*mut ArrowArray, *mut ArrowSchema) -> c_int;
-type ArrayArgFn = unsafe extern "C" fn(*const c_char, *mut ArrowArray, *mut ArrowSchema) -> c_int;
-type DeviceStreamFn = unsafe extern "C" fn(*mut ArrowDeviceArrayStream) -> c_int;
-type DeviceStreamArgFn = unsafe extern "C" fn(*const c_char, *mut ArrowDeviceArrayStream) -> c_int;
-type DeviceArrayFn = unsafe extern "C" fn(*mut ArrowDeviceArray, *mut ArrowSchema) -> c_int;
-type DeviceArrayArgFn = unsafe extern "C" fn(*const c_char, *mut ArrowDeviceArray, *mut ArrowSchema) -> c_int;
-
 impl Check {
     /// Loads the producer, calls it and checks what it hands over. `Err` when it cannot be loaded or
     /// its entry point fails.
@@ -109,56 +100,28 @@ impl Check {
                 match shape {
                     Shape::Stream => {
                         let mut stream = FFI_ArrowArrayStream::empty();
-                        let out = stream.as_mut_ptr().cast::<ArrowArrayStream>();
                         // SAFETY: the user names a symbol of the type the shape and --arg declare.
-                        let code = unsafe {
-                            match &arg {
-                                None => lookup::<StreamFn>(library, symbol)?(out),
-                                Some(arg) => lookup::<StreamArgFn>(library, symbol)?(arg.as_ptr(), out),
-                            }
-                        };
-                        returned(symbol, code)?;
+                        unsafe { call_into(library, symbol, arg.as_ref(), stream.as_mut_ptr().cast::<ArrowArrayStream>()) }?;
                         Ok(check_stream_with(stream, options, observer))
                     }
                     Shape::Array => {
-                        let mut array = FFI_ArrowArray::empty();
-                        let mut schema = FFI_ArrowSchema::empty();
-                        let (a, s) = (array.as_mut_ptr().cast::<ArrowArray>(), schema.as_mut_ptr().cast::<ArrowSchema>());
+                        let (mut array, mut schema) = (FFI_ArrowArray::empty(), FFI_ArrowSchema::empty());
+                        let out = (array.as_mut_ptr().cast::<ArrowArray>(), schema.as_mut_ptr().cast::<ArrowSchema>());
                         // SAFETY: as above.
-                        let code = unsafe {
-                            match &arg {
-                                None => lookup::<ArrayFn>(library, symbol)?(a, s),
-                                Some(arg) => lookup::<ArrayArgFn>(library, symbol)?(arg.as_ptr(), a, s),
-                            }
-                        };
-                        returned(symbol, code)?;
+                        unsafe { call_into_pair(library, symbol, arg.as_ref(), out) }?;
                         Ok(check_array(array, schema, observer))
                     }
                     Shape::DeviceStream => {
                         let mut stream = FFI_ArrowDeviceArrayStream::empty();
-                        let out = stream.as_mut_ptr().cast::<ArrowDeviceArrayStream>();
                         // SAFETY: as above.
-                        let code = unsafe {
-                            match &arg {
-                                None => lookup::<DeviceStreamFn>(library, symbol)?(out),
-                                Some(arg) => lookup::<DeviceStreamArgFn>(library, symbol)?(arg.as_ptr(), out),
-                            }
-                        };
-                        returned(symbol, code)?;
+                        unsafe { call_into(library, symbol, arg.as_ref(), stream.as_mut_ptr().cast::<ArrowDeviceArrayStream>()) }?;
                         Ok(check_device_stream(stream, options, observer))
                     }
                     Shape::DeviceArray => {
-                        let mut array = FFI_ArrowDeviceArray::empty();
-                        let mut schema = FFI_ArrowSchema::empty();
-                        let (a, s) = (array.as_mut_ptr().cast::<ArrowDeviceArray>(), schema.as_mut_ptr().cast::<ArrowSchema>());
+                        let (mut array, mut schema) = (FFI_ArrowDeviceArray::empty(), FFI_ArrowSchema::empty());
+                        let out = (array.as_mut_ptr().cast::<ArrowDeviceArray>(), schema.as_mut_ptr().cast::<ArrowSchema>());
                         // SAFETY: as above.
-                        let code = unsafe {
-                            match &arg {
-                                None => lookup::<DeviceArrayFn>(library, symbol)?(a, s),
-                                Some(arg) => lookup::<DeviceArrayArgFn>(library, symbol)?(arg.as_ptr(), a, s),
-                            }
-                        };
-                        returned(symbol, code)?;
+                        unsafe { call_into_pair(library, symbol, arg.as_ref(), out) }?;
                         Ok(check_device_array(array, schema, observer))
                     }
                 }
@@ -192,6 +155,47 @@ fn load(path: &PathBuf) -> Result<&'static libloading::Library, String> {
 pub(super) unsafe fn lookup<T: Copy>(library: &libloading::Library, name: &str) -> Result<T, String> {
     // SAFETY: per the caller.
     unsafe { library.get::<T>(name.as_bytes()) }.map(|symbol| *symbol).map_err(|e| format!("no symbol {name}: {e}"))
+}
+
+/// Calls the entry point `int NAME([const char*,] T* out)` (a stream's shape, the `const char*`
+/// exactly when `arg` is given); `Err` unless it returns 0.
+///
+/// # Safety
+/// `symbol` has that type.
+unsafe fn call_into<T>(library: &libloading::Library, symbol: &str, arg: Option<&CString>, out: *mut T) -> Result<(), String> {
+    // SAFETY: per the caller.
+    let code = unsafe {
+        match arg {
+            None => lookup::<unsafe extern "C" fn(*mut T) -> c_int>(library, symbol)?(out),
+            Some(arg) => lookup::<unsafe extern "C" fn(*const c_char, *mut T) -> c_int>(library, symbol)?(arg.as_ptr(), out),
+        }
+    };
+    returned(symbol, code)
+}
+
+/// Calls the entry point `int NAME([const char*,] T* array, struct ArrowSchema* schema)` (an
+/// array's shape, the `const char*` exactly when `arg` is given); `Err` unless it returns 0.
+///
+/// # Safety
+/// `symbol` has that type.
+unsafe fn call_into_pair<T>(
+    library: &libloading::Library,
+    symbol: &str,
+    arg: Option<&CString>,
+    (array, schema): (*mut T, *mut ArrowSchema),
+) -> Result<(), String> {
+    // SAFETY: per the caller.
+    let code = unsafe {
+        match arg {
+            None => lookup::<unsafe extern "C" fn(*mut T, *mut ArrowSchema) -> c_int>(library, symbol)?(array, schema),
+            Some(arg) => lookup::<unsafe extern "C" fn(*const c_char, *mut T, *mut ArrowSchema) -> c_int>(library, symbol)?(
+                arg.as_ptr(),
+                array,
+                schema,
+            ),
+        }
+    };
+    returned(symbol, code)
 }
 
 fn returned(symbol: &str, code: c_int) -> Result<(), String> {
